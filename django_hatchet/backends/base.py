@@ -1,0 +1,46 @@
+"""What a backend does: dispatch a run, and report on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ..jobs import Job, Priority
+    from ..runs import JobRun
+
+
+@dataclass(slots=True)
+class Dispatch:
+    """Everything a backend needs to start one run."""
+
+    job: Job[Any, Any]
+    run: JobRun[Any]
+    #: ``{"args": [...], "kwargs": {...}}`` encoded as JSON.
+    payload: str
+    run_at: datetime | None = None
+    priority: Priority | None = None
+
+
+class BaseBackend:
+    #: True when runs execute in the calling process (no engine).
+    inline: ClassVar[bool] = False
+
+    def dispatch(self, dispatch: Dispatch) -> None:
+        raise NotImplementedError
+
+    async def adispatch(self, dispatch: Dispatch) -> None:
+        raise NotImplementedError
+
+    def refresh(self, run: JobRun[Any]) -> None:
+        """Update the run's status, result and error."""
+
+    async def arefresh(self, run: JobRun[Any]) -> None:
+        """Update the run's status, result and error."""
+
+    def wait(self, run: JobRun[Any], timeout: float | None) -> None:
+        """Block until the run has finished, or raise JobTimeout."""
+
+    async def await_(self, run: JobRun[Any], timeout: float | None) -> None:
+        """Wait until the run has finished, or raise JobTimeout."""

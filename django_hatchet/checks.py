@@ -1,0 +1,41 @@
+"""System checks. Each message has a stable id, listed in docs/checks.md."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+from .conf import SETTINGS, setting_error
+from .crons import cron_problems
+
+
+def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for name, spec in SETTINGS.items():
+        error = setting_error(name, getattr(settings, name, spec.default))
+        if error:
+            errors.append(
+                checks.Error(
+                    error,
+                    hint=f"Set {name} to {spec.expected}, or remove it to use the default.",
+                    id="django_hatchet.E001",
+                )
+            )
+    return errors
+
+
+def check_crons(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    value = getattr(settings, "HATCHET_CRONS", {})
+    return [
+        checks.Error(problem.msg, hint=problem.hint, obj=f"HATCHET_CRONS[{problem.cron}]", id=problem.id)
+        for problem in cron_problems(value)
+    ]
+
+
+def register() -> None:
+    checks.register(check_settings)
+    checks.register(check_crons)

@@ -1,0 +1,213 @@
+"""``HATCHET_CRONS``: parsing and validating the crons declared in settings.
+
+Registering them with the engine is the worker's job; here they are read and checked, so
+that a mistake is reported by ``manage.py check`` rather than by the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from . import encoding
+from .conf import conf, setting_error
+from .registry import JobRegistry, registry
+
+NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
+DESCRIPTORS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"})
+KEYS = frozenset({"job", "schedule", "args", "kwargs", "enabled"})
+# (name, lowest, highest) of each field, as the engine's cron parser numbers them.
+FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
+SECONDS = ("second", 0, 59)
+SCHEDULE_HINT = (
+    "Use 5 fields (minute hour day-of-month month day-of-week), or 6 with leading seconds, "
+    "each '*' or numbers with '*/', '-' and ',' (e.g. '*/15 * * * *', '0 3 * * 1-5'); "
+    "or one of " + ", ".join(sorted(DESCRIPTORS)) + ". Names such as MON or JAN are not accepted."
+)
+
+
+@dataclass(frozen=True)
+class Cron:
+    """One entry of ``HATCHET_CRONS``."""
+
+    name: str
+    job: str
+    schedule: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A mistake in ``HATCHET_CRONS``; ``id`` is the system check's id."""
+
+    id: str
+    msg: str
+    hint: str
+    cron: str
+
+
+def schedule_error(schedule: str) -> str | None:
+    """Return why the engine would refuse ``schedule``, or None if it would accept it."""
+    text = schedule.strip()
+    if text in DESCRIPTORS:
+        return None
+    parts = text.split()
+    if len(parts) not in (5, 6):
+        return f"it has {len(parts)} fields, not 5 or 6"
+    fields = ((SECONDS,) if len(parts) == 6 else ()) + FIELDS
+    for part, (what, low, high) in zip(parts, fields):
+        error = _field_error(part, low, high)
+        if error:
+            return f"the {what} field {part!r} {error}"
+    return None
+
+
+def _field_error(part: str, low: int, high: int) -> str | None:
+    for item in part.split(","):
+        if item == "*":
+            continue
+        if item.startswith("*/"):
+            step = item[2:]
+            if not step.isdigit() or int(step) == 0:
+                return f"has a step {step!r} that is not a whole number above 0"
+            continue
+        bounds = item.split("-")
+        if len(bounds) > 2 or not all(b.isdigit() for b in bounds):
+            return f"has {item!r}; use '*', a number, a range 'a-b' or a step '*/n'"
+        numbers = [int(b) for b in bounds]
+        if not all(low <= n <= high for n in numbers):
+            return f"has {item!r}, outside {low}-{high}"
+        if numbers[0] > numbers[-1]:
+            return f"has the range {item!r}, which ends before it starts"
+    return None
+
+
+def cron_problems(value: object, jobs: JobRegistry = registry) -> list[Problem]:
+    """Every mistake in a ``HATCHET_CRONS`` value, in the order of the entries."""
+    if setting_error("HATCHET_CRONS", value):
+        return []  # Reported as a setting of the wrong type (django_hatchet.E001).
+    assert isinstance(value, dict)
+    problems: list[Problem] = []
+    for name, entry in value.items():
+        problems.extend(_entry_problems(name, entry, jobs))
+    return problems
+
+
+def _entry_problems(name: object, entry: object, jobs: JobRegistry) -> Iterable[Problem]:
+    label = repr(name)
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        yield Problem(
+            "django_hatchet.E002",
+            f"HATCHET_CRONS: the cron name {label} is not valid.",
+            "Name crons with letters, digits, '.', '_' and '-' only, e.g. 'nightly-report'.",
+            label,
+        )
+    if not isinstance(entry, dict):
+        yield Problem(
+            "django_hatchet.E003",
+            f"HATCHET_CRONS[{label}] must be a dict, not {type(entry).__name__}.",
+            'Write {"job": "<job name>", "schedule": "<cron expression>"}, with optional '
+            '"args", "kwargs" and "enabled".',
+            label,
+        )
+        return
+    shape = _shape_error(entry)
+    if shape:
+        yield Problem(
+            "django_hatchet.E003",
+            f"HATCHET_CRONS[{label}] {shape}.",
+            'Each cron is {"job": str, "schedule": str, "args": list, "kwargs": dict, '
+            '"enabled": bool}; only "job" and "schedule" are required.',
+            label,
+        )
+        return
+    if entry["job"] not in jobs:
+        known = ", ".join(jobs.names()) or "none are registered"
+        yield Problem(
+            "django_hatchet.E004",
+            f"HATCHET_CRONS[{label}] names the job {entry['job']!r}, which is not registered.",
+            f"Use the name of a @job (known jobs: {known}); check that its module is "
+            "autodiscovered (HATCHET_AUTODISCOVER_MODULES).",
+            label,
+        )
+    else:
+        try:
+            jobs[entry["job"]].signature.bind(*entry.get("args", ()), **entry.get("kwargs", {}))
+        except TypeError as exc:
+            yield Problem(
+                "django_hatchet.E007",
+                f"HATCHET_CRONS[{label}] calls {entry['job']} with arguments it does not "
+                f"accept: {exc}.",
+                "Make the cron's \"args\" and \"kwargs\" match the job function's parameters.",
+                label,
+            )
+    error = schedule_error(entry["schedule"])
+    if error:
+        yield Problem(
+            "django_hatchet.E005",
+            f"HATCHET_CRONS[{label}] has the schedule {entry['schedule']!r}, which Hatchet "
+            f"would refuse: {error}.",
+            SCHEDULE_HINT,
+            label,
+        )
+    for key in ("args", "kwargs"):
+        if key in entry:
+            try:
+                encoding.dumps(entry[key])
+            except (TypeError, ValueError):
+                bad = encoding.argument_error(
+                    f"HATCHET_CRONS[{label}]", None, [], {key: entry[key]}
+                )
+                yield Problem(
+                    "django_hatchet.E006",
+                    str(bad),
+                    f"Cron arguments must be JSON: {encoding.ALLOWED}.",
+                    label,
+                )
+
+
+def _shape_error(entry: dict[Any, Any]) -> str | None:
+    unknown = sorted(str(k) for k in entry.keys() - KEYS)
+    if unknown:
+        return f"has unknown keys: {', '.join(unknown)}"
+    missing = [k for k in ("job", "schedule") if k not in entry]
+    if missing:
+        return f"is missing {' and '.join(repr(k) for k in missing)}"
+    types: dict[str, tuple[type, ...]] = {
+        "job": (str,),
+        "schedule": (str,),
+        "args": (list, tuple),
+        "kwargs": (dict,),
+        "enabled": (bool,),
+    }
+    for key, allowed in types.items():
+        if key in entry and not isinstance(entry[key], allowed):
+            want = " or ".join(t.__name__ for t in allowed)
+            return f"has {key!r} of type {type(entry[key]).__name__}; it must be a {want}"
+    return None
+
+
+def load_crons(jobs: JobRegistry = registry) -> list[Cron]:
+    """The crons of ``HATCHET_CRONS``; raise ImproperlyConfigured if any is wrong."""
+    value = conf.CRONS
+    problems = cron_problems(value, jobs)
+    if problems:
+        lines = "\n".join(f"- {p.msg} ({p.id}) {p.hint}" for p in problems)
+        raise ImproperlyConfigured(f"HATCHET_CRONS has mistakes:\n{lines}")
+    return [
+        Cron(
+            name=name,
+            job=entry["job"],
+            schedule=entry["schedule"].strip(),
+            args=encoding.round_trip(list(entry.get("args", []))),
+            kwargs=encoding.round_trip(entry.get("kwargs", {})),
+            enabled=entry.get("enabled", True),
+        )
+        for name, entry in value.items()
+    ]

@@ -1,0 +1,49 @@
+"""Exceptions raised by job handles."""
+
+from __future__ import annotations
+
+
+class JobError(Exception):
+    """Base class of the errors a job handle raises about its run."""
+
+    def __init__(self, message: str, *, run_id: str | None = None, job_name: str | None = None):
+        super().__init__(message)
+        self.run_id = run_id
+        self.job_name = job_name
+
+
+class JobFailed(JobError):
+    """A run on the engine failed; carries the original exception's type, message and traceback.
+
+    In inline mode ``.get()`` raises the original exception itself instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exc_type: str,
+        exc_message: str,
+        traceback: str,
+        run_id: str | None = None,
+        job_name: str | None = None,
+    ):
+        super().__init__(message, run_id=run_id, job_name=job_name)
+        self.exc_type = exc_type
+        self.exc_message = exc_message
+        self.traceback = traceback
+
+    def __str__(self) -> str:
+        return f"{self.args[0]}\n\nOriginal traceback:\n{self.traceback}" if self.traceback else self.args[0]
+
+
+class JobCancelled(JobError):
+    """The run was cancelled, or never dispatched because its transaction rolled back."""
+
+
+class JobNotDispatched(JobError):
+    """The run waits for the transaction it was enqueued in to commit."""
+
+
+class JobTimeout(JobError, TimeoutError):
+    """``.get(timeout=...)`` gave up before the run finished."""

@@ -1,0 +1,423 @@
+"""``@job``: turn a function into a job that can be enqueued."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import inspect
+import os
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils import timezone
+
+from . import encoding
+from .backends import Dispatch, get_backend
+from .conf import conf
+from .registry import registry
+from .runs import JobRun, RunStatus
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: The names Hatchet accepts for workflows.
+NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
+
+
+class Priority(enum.IntEnum):
+    """Hatchet's run priorities; higher runs first."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """A job's options, validated when decorating. ``None`` means the project default."""
+
+    retries: int = 0
+    timeout: timedelta | None = None
+    schedule_timeout: timedelta | None = None
+    backoff_factor: float | None = None
+    backoff_max_seconds: int | None = None
+    priority: Priority | None = None
+    enqueue_on_commit: bool | None = None
+
+
+def describe_function(func: Callable[..., Any]) -> str:
+    """``module.qualname (file:line)``, to name a function in an error."""
+    where = f"{func.__module__}.{func.__qualname__}"
+    code = getattr(func, "__code__", None)
+    return f"{where} ({code.co_filename}:{code.co_firstlineno})" if code else where
+
+
+class Job(Generic[P, R]):
+    """A function registered as a job. Call it to run it here; ``delay()`` to enqueue it."""
+
+    is_async = False
+
+    def __init__(self, func: Callable[P, Any], name: str, options: JobOptions) -> None:
+        self.func = func
+        self.name = name
+        self.options = options
+        self.signature = inspect.signature(func)
+        # When a call passes exactly these many positional arguments and no keywords, it
+        # binds without asking the signature (a fast path for the common delay(a, b)).
+        self._plain_arity = _plain_arity(self.signature)
+        functools.update_wrapper(self, func)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the function now, in this process, like calling it undecorated."""
+        return self.func(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def delay(self, *args: P.args, **kwargs: P.kwargs) -> JobRun[R]:
+        """Enqueue a run with these arguments; return its handle at once."""
+        return self._enqueue(self._dispatch(args, kwargs), None)
+
+    async def adelay(self, *args: P.args, **kwargs: P.kwargs) -> JobRun[R]:
+        return await self._aenqueue(self._dispatch(args, kwargs), None)
+
+    def apply_async(
+        self,
+        args: tuple[Any, ...] | list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        countdown: float | None = None,
+        eta: datetime | None = None,
+        priority: Priority | int | None = None,
+        enqueue_on_commit: bool | None = None,
+    ) -> JobRun[R]:
+        """Enqueue a run with options; Celery's signature."""
+        dispatch = self._dispatch(*self._check_call(args, kwargs, countdown, eta, priority))
+        return self._enqueue(dispatch, _check_bool("enqueue_on_commit", enqueue_on_commit))
+
+    async def aapply_async(
+        self,
+        args: tuple[Any, ...] | list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        countdown: float | None = None,
+        eta: datetime | None = None,
+        priority: Priority | int | None = None,
+        enqueue_on_commit: bool | None = None,
+    ) -> JobRun[R]:
+        dispatch = self._dispatch(*self._check_call(args, kwargs, countdown, eta, priority))
+        return await self._aenqueue(dispatch, _check_bool("enqueue_on_commit", enqueue_on_commit))
+
+    # Internals ----------------------------------------------------------------------------
+
+    def _check_call(
+        self,
+        args: Any,
+        kwargs: Any,
+        countdown: Any,
+        eta: Any,
+        priority: Any,
+    ) -> tuple[tuple[Any, ...] | list[Any], dict[str, Any], datetime | None, Priority | None]:
+        if args is None:
+            args = ()
+        elif not isinstance(args, (list, tuple)):
+            raise TypeError(
+                f"{self.name}.apply_async(): args must be a list or tuple, not "
+                f"{type(args).__name__}. For one argument, write args=(value,)."
+            )
+        if kwargs is None:
+            kwargs = {}
+        elif not isinstance(kwargs, dict):
+            raise TypeError(
+                f"{self.name}.apply_async(): kwargs must be a dict, not {type(kwargs).__name__}."
+            )
+        run_at = None
+        if countdown is not None and eta is not None:
+            raise TypeError(f"{self.name}.apply_async(): pass countdown or eta, not both.")
+        if countdown is not None:
+            if isinstance(countdown, bool) or not isinstance(countdown, (int, float)):
+                raise TypeError(
+                    f"{self.name}.apply_async(): countdown must be a number of seconds, not "
+                    f"{type(countdown).__name__}."
+                )
+            if countdown < 0:
+                raise ValueError(
+                    f"{self.name}.apply_async(): countdown must be 0 or more, not {countdown}."
+                )
+            run_at = timezone.now() + timedelta(seconds=countdown)
+        elif eta is not None:
+            if not isinstance(eta, datetime):
+                raise TypeError(
+                    f"{self.name}.apply_async(): eta must be a datetime, not {type(eta).__name__}."
+                )
+            if timezone.is_naive(eta):
+                raise ValueError(
+                    f"{self.name}.apply_async(): eta must be timezone-aware, so that it means "
+                    "the same instant everywhere; use django.utils.timezone.now() + timedelta(...)."
+                )
+            run_at = eta
+        return args, kwargs, run_at, _check_priority(f"{self.name}.apply_async()", priority)
+
+    def _dispatch(
+        self,
+        args: tuple[Any, ...] | list[Any],
+        kwargs: dict[str, Any],
+        run_at: datetime | None = None,
+        priority: Priority | None = None,
+    ) -> Dispatch:
+        if kwargs or len(args) != self._plain_arity:
+            try:
+                self.signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{self.name}(): {exc}") from None
+        try:
+            payload = encoding.dumps({"args": args, "kwargs": kwargs})
+        except (TypeError, ValueError):
+            raise encoding.argument_error(self.name, self.signature, args, kwargs) from None
+        backend = get_backend()
+        run: JobRun[R] = JobRun(new_run_id(), self.name, backend)
+        return Dispatch(self, run, payload, run_at, priority or self.options.priority)
+
+    def _defer_to_commit(self, dispatch: Dispatch, on_commit: bool | None) -> bool:
+        """Register the dispatch to run when the transaction commits, if there is one."""
+        if on_commit is None:
+            on_commit = self.options.enqueue_on_commit
+            if on_commit is None:
+                on_commit = conf.ENQUEUE_ON_COMMIT
+        if not on_commit:
+            return False
+        connection = connections[DEFAULT_DB_ALIAS]
+        if not connection.in_atomic_block:
+            return False
+        run, backend = dispatch.run, dispatch.run._backend
+
+        def dispatch_on_commit() -> None:
+            run._on_commit = None
+            run._status = RunStatus.QUEUED
+            backend.dispatch(dispatch)
+
+        run._status = RunStatus.PENDING
+        run._on_commit = (connection, dispatch_on_commit)
+        connection.on_commit(dispatch_on_commit)
+        return True
+
+    def _enqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
+        if not self._defer_to_commit(dispatch, on_commit):
+            dispatch.run._backend.dispatch(dispatch)
+        return dispatch.run
+
+    async def _aenqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
+        if not self._defer_to_commit(dispatch, on_commit):
+            await dispatch.run._backend.adispatch(dispatch)
+        return dispatch.run
+
+
+def new_run_id() -> str:
+    """A random (version 4) UUID as a string; twice as fast as ``str(uuid.uuid4())``."""
+    b = bytearray(os.urandom(16))
+    b[6] = b[6] & 0x0F | 0x40
+    b[8] = b[8] & 0x3F | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _plain_arity(signature: inspect.Signature) -> int:
+    """The number of parameters, if all are required and positional-or-keyword; else -1."""
+    params = signature.parameters.values()
+    plain = all(
+        p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.default is inspect.Parameter.empty
+        for p in params
+    )
+    return len(params) if plain else -1
+
+
+class AsyncJob(Job[P, R]):
+    """A job whose function is ``async def``; calling it returns a coroutine."""
+
+    is_async = True
+
+    def __call__(  # type: ignore[override]
+        self, *args: P.args, **kwargs: P.kwargs
+    ) -> Coroutine[Any, Any, R]:
+        return self.func(*args, **kwargs)  # type: ignore[no-any-return]
+
+
+def _check_bool(what: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{what} must be True, False or None, not {type(value).__name__}.")
+    return value  # type: ignore[no-any-return]
+
+
+def _check_priority(where: str, value: Any) -> Priority | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"{where}: priority must be a django_hatchet.Priority or 1, 2 or 3, "
+            f"not {type(value).__name__}."
+        )
+    try:
+        return Priority(value)
+    except ValueError:
+        raise ValueError(
+            f"{where}: priority must be 1 (LOW), 2 (MEDIUM) or 3 (HIGH), not {value}."
+        ) from None
+
+
+def _check_duration(where: str, what: str, value: Any) -> timedelta | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = timedelta(seconds=value)
+    if not isinstance(value, timedelta):
+        raise TypeError(
+            f"{where}: {what} must be a timedelta or a number of seconds, "
+            f"not {type(value).__name__}."
+        )
+    if value <= timedelta(0):
+        raise ValueError(f"{where}: {what} must be positive, not {value}.")
+    return value
+
+
+def _check_number(where: str, what: str, value: Any, low: float, high: float) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{where}: {what} must be a number, not {type(value).__name__}.")
+    if not low <= value <= high:
+        raise ValueError(f"{where}: {what} must be between {low:g} and {high:g}, not {value}.")
+    return value
+
+
+def _check_function(func: Any) -> None:
+    if isinstance(func, Job):
+        raise TypeError(f"@job: {func.name} is already a job; decorate it once.")
+    if not inspect.isfunction(func):
+        raise TypeError(
+            f"@job decorates a function, not {type(func).__name__} ({func!r}). "
+            "To set the name, write @job(name=...)."
+        )
+    where = describe_function(func)
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise TypeError(f"@job on {where}: a job cannot be a generator; return a JSON value.")
+    if "<locals>" in func.__qualname__:
+        raise TypeError(
+            f"@job on {where}: jobs must be defined at module level, so that the worker can "
+            "import them; this one is defined inside a function."
+        )
+    if "." in func.__qualname__:
+        raise TypeError(
+            f"@job on {where}: jobs must be module-level functions, not methods; "
+            "move it out of the class."
+        )
+
+
+def _build_job(
+    func: Callable[..., Any],
+    name: str | None,
+    retries: int,
+    timeout: timedelta | float | None,
+    schedule_timeout: timedelta | float | None,
+    backoff_factor: float | None,
+    backoff_max_seconds: int | None,
+    priority: Priority | int | None,
+    enqueue_on_commit: bool | None,
+) -> Job[Any, Any]:
+    _check_function(func)
+    where = f"@job on {describe_function(func)}"
+    if name is None:
+        name = f"{func.__module__}.{func.__qualname__}"
+    elif not isinstance(name, str):
+        raise TypeError(f"{where}: name must be a string, not {type(name).__name__}.")
+    if not NAME_RE.match(name):
+        raise ValueError(
+            f"{where}: the job name {name!r} is not one Hatchet accepts. Use only letters, "
+            "digits, '.', '_' and '-' (e.g. 'orders.send_receipt'); set it with @job(name=...)."
+        )
+    if isinstance(retries, bool) or not isinstance(retries, int):
+        raise TypeError(f"{where}: retries must be an int, not {type(retries).__name__}.")
+    if retries < 0:
+        raise ValueError(f"{where}: retries must be 0 or more, not {retries}.")
+    if backoff_max_seconds is not None and (
+        isinstance(backoff_max_seconds, bool) or not isinstance(backoff_max_seconds, int)
+    ):
+        raise TypeError(
+            f"{where}: backoff_max_seconds must be an int, "
+            f"not {type(backoff_max_seconds).__name__}."
+        )
+    options = JobOptions(
+        retries=retries,
+        timeout=_check_duration(where, "timeout", timeout),
+        schedule_timeout=_check_duration(where, "schedule_timeout", schedule_timeout),
+        # The engine's limits for backoff.
+        backoff_factor=_check_number(where, "backoff_factor", backoff_factor, 1, 1000),
+        backoff_max_seconds=_check_number(
+            where, "backoff_max_seconds", backoff_max_seconds, 1, 86400
+        ),
+        priority=_check_priority(where, priority),
+        enqueue_on_commit=_check_bool(f"{where}: enqueue_on_commit", enqueue_on_commit),
+    )
+    cls = AsyncJob if inspect.iscoroutinefunction(func) else Job
+    new_job = cls(func, name, options)
+    registry.register(new_job)
+    return new_job
+
+
+class _JobDecorator(Protocol):
+    @overload
+    def __call__(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncJob[P, R]: ...
+    @overload
+    def __call__(self, func: Callable[P, R], /) -> Job[P, R]: ...
+
+
+@overload
+def job(func: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncJob[P, R]: ...
+@overload
+def job(func: Callable[P, R], /) -> Job[P, R]: ...
+@overload
+def job(
+    *,
+    name: str | None = None,
+    retries: int = 0,
+    timeout: timedelta | float | None = None,
+    schedule_timeout: timedelta | float | None = None,
+    backoff_factor: float | None = None,
+    backoff_max_seconds: int | None = None,
+    priority: Priority | int | None = None,
+    enqueue_on_commit: bool | None = None,
+) -> _JobDecorator: ...
+def job(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    retries: int = 0,
+    timeout: timedelta | float | None = None,
+    schedule_timeout: timedelta | float | None = None,
+    backoff_factor: float | None = None,
+    backoff_max_seconds: int | None = None,
+    priority: Priority | int | None = None,
+    enqueue_on_commit: bool | None = None,
+) -> Any:
+    """Register a function as a job; use bare (``@job``) or with options (``@job(retries=3)``)."""
+
+    def decorate(func: Callable[..., Any]) -> Job[Any, Any]:
+        return _build_job(
+            func,
+            name,
+            retries,
+            timeout,
+            schedule_timeout,
+            backoff_factor,
+            backoff_max_seconds,
+            priority,
+            enqueue_on_commit,
+        )
+
+    if func is None:
+        return decorate
+    return decorate(func)

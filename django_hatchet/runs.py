@@ -1,0 +1,123 @@
+"""The handle that ``.delay()`` returns: a run's id, status and result."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from .backends.base import BaseBackend
+
+R = TypeVar("R")
+
+
+class RunStatus(str, enum.Enum):
+    """Where a run is. The engine's statuses, plus PENDING for a run waiting on a commit."""
+
+    PENDING = "PENDING"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in _FINISHED
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+class JobRun(Generic[R]):
+    """One run of a job: its ``id`` at once, its ``status``, and its result through ``get()``."""
+
+    __slots__ = ("_backend", "_on_commit", "_status", "error", "id", "job_name", "result")
+
+    def __init__(self, id: str, job_name: str, backend: BaseBackend) -> None:
+        self.id = id
+        self.job_name = job_name
+        self._status = RunStatus.QUEUED
+        self.result: Any = None
+        #: The exception of a failed or cancelled run (inline: the original one).
+        self.error: BaseException | None = None
+        self._backend = backend
+        # While PENDING: the connection and callback that dispatch the run on commit.
+        self._on_commit: tuple[BaseDatabaseWrapper, object] | None = None
+
+    def __repr__(self) -> str:
+        return f"<JobRun {self.job_name} {self.id} {self._status.value}>"
+
+    @property
+    def status(self) -> RunStatus:
+        """The run's current status (asks the engine while the run is unfinished)."""
+        return self.refresh()
+
+    def refresh(self) -> RunStatus:
+        """Update ``status``, ``result`` and ``error`` from wherever the run lives."""
+        if self._is_live():
+            self._backend.refresh(self)
+        return self._status
+
+    async def arefresh(self) -> RunStatus:
+        if self._is_live():
+            await self._backend.arefresh(self)
+        return self._status
+
+    def _is_live(self) -> bool:
+        self._check_commit()
+        return not self._status.is_finished and self._status is not RunStatus.PENDING
+
+    def get(self, timeout: float | None = None) -> R:
+        """Wait for the run to finish; return its result or raise its error."""
+        if self._is_live():
+            self._backend.wait(self, timeout)
+        self._raise_if_pending()
+        return self._outcome()
+
+    async def aget(self, timeout: float | None = None) -> R:
+        if self._is_live():
+            await self._backend.await_(self, timeout)
+        self._raise_if_pending()
+        return self._outcome()
+
+    def _check_commit(self) -> None:
+        """Notice a run whose transaction rolled back: it will never be dispatched."""
+        if self._status is RunStatus.PENDING and self._on_commit is not None:
+            connection, callback = self._on_commit
+            if not any(entry[1] is callback for entry in connection.run_on_commit):
+                from .exceptions import JobCancelled
+
+                self._status = RunStatus.CANCELLED
+                self.error = JobCancelled(
+                    f"{self.job_name} run {self.id} was never dispatched: it was enqueued in a "
+                    "transaction that rolled back.",
+                    run_id=self.id,
+                    job_name=self.job_name,
+                )
+                self._on_commit = None
+
+    def _raise_if_pending(self) -> None:
+        if self._status is RunStatus.PENDING:
+            from .exceptions import JobNotDispatched
+
+            raise JobNotDispatched(
+                f"{self.job_name} run {self.id} waits for the transaction it was enqueued in to "
+                "commit, so it has no result yet. Call get() after the atomic block. In a "
+                "TestCase, which never commits, enqueue inside "
+                "self.captureOnCommitCallbacks(execute=True), or set "
+                "HATCHET_ENQUEUE_ON_COMMIT = False in the test settings.",
+                run_id=self.id,
+                job_name=self.job_name,
+            )
+
+    def _outcome(self) -> R:
+        if self._status is RunStatus.COMPLETED:
+            return self.result  # type: ignore[no-any-return]
+        assert self.error is not None
+        raise self.error

@@ -1,0 +1,43 @@
+"""Settings for django-hatchet's own test suite. DATABASE_URL picks the database."""
+
+import environ
+
+env = environ.Env()
+
+SECRET_KEY = "django-hatchet-tests"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.admin",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django_hatchet",
+    "tests.testapp",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+ROOT_URLCONF = "tests.urls"
+HATCHET_CRONS = {
+    "nightly-sum": {"job": "tests.testapp.tasks.add", "schedule": "0 3 * * *", "args": [1, 2]},
+}
