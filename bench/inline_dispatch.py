@@ -26,7 +26,7 @@ from django.conf import settings
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 try:  # Django 6
-    import django.tasks  # noqa: F401
+    import django.tasks
 
     TASKS_MODULE = "django.tasks"
 except ImportError:
@@ -37,7 +37,8 @@ settings.configure(
     USE_TZ=True,
     SECRET_KEY="bench",
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    INSTALLED_APPS=["django_hatchet"] + (["django_tasks"] if TASKS_MODULE == "django_tasks" else []),
+    INSTALLED_APPS=["django_hatchet"]
+    + (["django_tasks"] if TASKS_MODULE == "django_tasks" else []),
     TASKS={"default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"}},
     LOGGING_CONFIG=None,
 )
@@ -96,11 +97,16 @@ def main() -> None:
     medians = {name: statistics.median(s) for name, s in samples.items()}
     ours = medians["django-hatchet job.delay().get()"]
     print(f"Python {sys.version.split()[0]}, Django {django.get_version()}, {TASKS_MODULE}")
-    print(f"{options.repeat} repetitions of {options.calls} calls; median and spread (min-max) per call")
+    print(
+        f"{options.repeat} repetitions of {options.calls} calls; "
+        "median and spread (min-max) per call"
+    )
     print(f"{'candidate':<42} {'median':>10} {'spread':>21} {'ratio':>7}")
     for name, s in samples.items():
         spread = f"{min(s) * 1e6:.1f}-{max(s) * 1e6:.1f} us"
-        print(f"{name:<42} {medians[name] * 1e6:>7.1f} us {spread:>21} {ours / medians[name]:>6.2f}x")
+        print(
+            f"{name:<42} {medians[name] * 1e6:>7.1f} us {spread:>21} {ours / medians[name]:>6.2f}x"
+        )
     immediate = medians["Django Tasks ImmediateBackend enqueue()"]
     celery = medians["Celery eager task.delay().get()"]
     print(f"\ndjango-hatchet / ImmediateBackend = {ours / immediate:.3f} (goal <= 0.25)")

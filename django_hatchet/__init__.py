@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .conf import conf
+from .conf import conf as _conf
 from .exceptions import JobCancelled, JobError, JobFailed, JobNotDispatched, JobTimeout
+from .job_registry import registry
 from .jobs import AsyncJob, Job, JobOptions, Priority, job
-from .registry import registry
 from .runs import JobRun, RunStatus
 
 __all__ = [
@@ -28,4 +28,4 @@ __all__ = [
 
 def jobs_enabled() -> bool:
     """True when jobs go to a Hatchet engine; False when they run inline."""
-    return not conf.INLINE
+    return not _conf.INLINE

@@ -20,7 +20,7 @@ class DjangoHatchetConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks
-        from .registry import registry
+        from .job_registry import registry
 
         checks.register()
         setting_changed.connect(_reset_settings, dispatch_uid="django_hatchet.reset_settings")

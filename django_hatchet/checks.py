@@ -13,7 +13,9 @@ from .conf import SETTINGS, setting_error
 from .crons import cron_problems
 
 
-def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for name, spec in SETTINGS.items():
         error = setting_error(name, getattr(settings, name, spec.default))
@@ -28,10 +30,14 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
     return errors
 
 
-def check_crons(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_crons(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     value = getattr(settings, "HATCHET_CRONS", {})
     return [
-        checks.Error(problem.msg, hint=problem.hint, obj=f"HATCHET_CRONS[{problem.cron}]", id=problem.id)
+        checks.Error(
+            problem.msg, hint=problem.hint, obj=f"HATCHET_CRONS[{problem.cron}]", id=problem.id
+        )
         for problem in cron_problems(value)
     ]
 

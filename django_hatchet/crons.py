@@ -15,13 +15,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import encoding
 from .conf import conf, setting_error
-from .registry import JobRegistry, registry
+from .job_registry import JobRegistry, registry
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
 DESCRIPTORS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"})
 KEYS = frozenset({"job", "schedule", "args", "kwargs", "enabled"})
 # (name, lowest, highest) of each field, as the engine's cron parser numbers them.
-FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
+FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 6),
+)
 SECONDS = ("second", 0, 59)
 SCHEDULE_HINT = (
     "Use 5 fields (minute hour day-of-month month day-of-week), or 6 with leading seconds, "
@@ -61,10 +67,10 @@ def schedule_error(schedule: str) -> str | None:
     if len(parts) not in (5, 6):
         return f"it has {len(parts)} fields, not 5 or 6"
     fields = ((SECONDS,) if len(parts) == 6 else ()) + FIELDS
-    for part, (what, low, high) in zip(parts, fields):
+    for part, (what, low, high) in zip(parts, fields, strict=True):
         error = _field_error(part, low, high)
         if error:
-            return f"the {what} field {part!r} {error}"
+            return f"the {what} field {error}"
     return None
 
 
@@ -72,19 +78,20 @@ def _field_error(part: str, low: int, high: int) -> str | None:
     for item in part.split(","):
         if item == "*":
             continue
+        where = repr(part) if item == part else f"{part!r} has {item!r}, which"
         if item.startswith("*/"):
             step = item[2:]
             if not step.isdigit() or int(step) == 0:
-                return f"has a step {step!r} that is not a whole number above 0"
+                return f"{where} has a step {step!r} that is not a whole number above 0"
             continue
         bounds = item.split("-")
         if len(bounds) > 2 or not all(b.isdigit() for b in bounds):
-            return f"has {item!r}; use '*', a number, a range 'a-b' or a step '*/n'"
+            return f"{where} is not '*', a number, a range 'a-b' or a step '*/n'"
         numbers = [int(b) for b in bounds]
         if not all(low <= n <= high for n in numbers):
-            return f"has {item!r}, outside {low}-{high}"
+            return f"{where} is outside {low}-{high}"
         if numbers[0] > numbers[-1]:
-            return f"has the range {item!r}, which ends before it starts"
+            return f"{where} is a range that ends before it starts"
     return None
 
 
@@ -144,7 +151,7 @@ def _entry_problems(name: object, entry: object, jobs: JobRegistry) -> Iterable[
                 "django_hatchet.E007",
                 f"HATCHET_CRONS[{label}] calls {entry['job']} with arguments it does not "
                 f"accept: {exc}.",
-                "Make the cron's \"args\" and \"kwargs\" match the job function's parameters.",
+                'Make the cron\'s "args" and "kwargs" match the job function\'s parameters.',
                 label,
             )
     error = schedule_error(entry["schedule"])

@@ -40,7 +40,9 @@ def _first_bad_value(value: Any, path: str) -> tuple[str, Any] | None:
     if value is None or isinstance(value, (str, bool, int)):
         return None
     if isinstance(value, float):
-        return None if value == value and value not in (float("inf"), float("-inf")) else (path, value)
+        return (
+            None if value == value and value not in (float("inf"), float("-inf")) else (path, value)
+        )
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             found = _first_bad_value(item, f"{path}[{i}]")
@@ -60,7 +62,11 @@ def _first_bad_value(value: Any, path: str) -> tuple[str, Any] | None:
 
 def _describe(value: Any) -> str:
     kind = type(value)
-    qualified = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    qualified = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
     if isinstance(value, float):
         return f"{value!r} (float; NaN and infinity are not valid JSON)"
     return f"a value of type {qualified}"

@@ -34,7 +34,11 @@ class JobFailed(JobError):
         self.traceback = traceback
 
     def __str__(self) -> str:
-        return f"{self.args[0]}\n\nOriginal traceback:\n{self.traceback}" if self.traceback else self.args[0]
+        return (
+            f"{self.args[0]}\n\nOriginal traceback:\n{self.traceback}"
+            if self.traceback
+            else self.args[0]
+        )
 
 
 class JobCancelled(JobError):

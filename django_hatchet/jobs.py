@@ -18,7 +18,7 @@ from django.utils import timezone
 from . import encoding
 from .backends import Dispatch, get_backend
 from .conf import conf
-from .registry import registry
+from .job_registry import registry
 from .runs import JobRun, RunStatus
 
 P = ParamSpec("P")
@@ -60,6 +60,12 @@ class Job(Generic[P, R]):
     """A function registered as a job. Call it to run it here; ``delay()`` to enqueue it."""
 
     is_async = False
+    # A template that reads {{ job.name }} must not run the job.
+    do_not_call_in_templates = True
+    # Set by functools.update_wrapper, from the function.
+    __name__: str
+    __qualname__: str
+    __wrapped__: Callable[P, Any]
 
     def __init__(self, func: Callable[P, Any], name: str, options: JobOptions) -> None:
         self.func = func
@@ -249,7 +255,7 @@ class AsyncJob(Job[P, R]):
 def _check_bool(what: str, value: Any) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise TypeError(f"{what} must be True, False or None, not {type(value).__name__}.")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _check_priority(where: str, value: Any) -> Priority | None:
@@ -361,7 +367,7 @@ def _build_job(
         priority=_check_priority(where, priority),
         enqueue_on_commit=_check_bool(f"{where}: enqueue_on_commit", enqueue_on_commit),
     )
-    cls = AsyncJob if inspect.iscoroutinefunction(func) else Job
+    cls: type[Job[Any, Any]] = AsyncJob if inspect.iscoroutinefunction(func) else Job
     new_job = cls(func, name, options)
     registry.register(new_job)
     return new_job

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from .conf import conf
 from .crons import load_crons
-from .registry import registry
+from .job_registry import registry
 
 
 def inline_message() -> str | None:

@@ -25,7 +25,11 @@ class JobRegistry:
         if existing is not None and not _same_function(existing, job):
             from .jobs import describe_function
 
-            same = "the job name" if existing.name == job.name else "job names that differ only in case"
+            same = (
+                "the job name"
+                if existing.name == job.name
+                else "job names that differ only in case"
+            )
             raise ValueError(
                 f"Duplicate job name {job.name!r}: {describe_function(job.func)} and "
                 f"{describe_function(existing.func)} have {same} (Hatchet ignores case). "

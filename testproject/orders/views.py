@@ -1,0 +1,93 @@
+"""The demo's one page: place orders, enqueue jobs, and see what the runs did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from django_hatchet import JobRun, Priority, RunStatus, jobs_enabled, registry
+
+from . import services
+from .forms import OrderForm, ReportForm, StockForm
+from .models import DailyReport, Order
+from .tasks import build_daily_report, sync_stock
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return _render_home(request)
+
+
+@require_POST
+def place_order(request: HttpRequest) -> HttpResponse:
+    form = OrderForm(request.POST)
+    if not form.is_valid():
+        return _render_home(request, order_form=form, status=400)
+    order, run = services.place_order(form.cleaned_data["email"], form.cleaned_data["total"])
+    _report_run(request, f"Order #{order.pk} placed. send_receipt", run)
+    return redirect("orders:home")
+
+
+@require_POST
+def run_report(request: HttpRequest) -> HttpResponse:
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        return _render_home(request, report_form=form, status=400)
+    # apply_async takes Celery's options; the priority matters on the engine only.
+    run = build_daily_report.apply_async(
+        kwargs={"day": form.cleaned_data["day"].isoformat()}, priority=Priority.HIGH
+    )
+    _report_run(request, "build_daily_report", run)
+    return redirect("orders:home")
+
+
+@require_POST
+def run_sync_stock(request: HttpRequest) -> HttpResponse:
+    form = StockForm(request.POST)
+    if not form.is_valid():
+        return _render_home(request, stock_form=form, status=400)
+    run = sync_stock.delay(form.cleaned_data["sku"])
+    _report_run(request, "sync_stock", run)
+    return redirect("orders:home")
+
+
+def _report_run(request: HttpRequest, what: str, run: JobRun[Any]) -> None:
+    """Tell the user, through a message, the run's id and where it is."""
+    status = run.status
+    text = f"{what}: run {run.id} is {status}."
+    if status is RunStatus.COMPLETED:
+        messages.success(request, f"{text} Result: {run.result}")
+    elif status is RunStatus.FAILED:
+        error = run.error
+        messages.error(request, f"{text} Error: {type(error).__name__}: {error}")
+    else:
+        messages.info(request, f"{text} A worker will run it; reload the page to see its effect.")
+
+
+def _render_home(
+    request: HttpRequest,
+    *,
+    order_form: OrderForm | None = None,
+    report_form: ReportForm | None = None,
+    stock_form: StockForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "engine": jobs_enabled(),
+        "order_form": order_form or OrderForm(),
+        "report_form": report_form or ReportForm(),
+        "stock_form": stock_form or StockForm(),
+        "orders": Order.objects.all()[:10],
+        "reports": DailyReport.objects.all()[:7],
+        # Plain values: a template would *call* a Job object (jobs are callables).
+        "jobs": [
+            {"name": j.name, "is_async": j.is_async, "retries": j.options.retries} for j in registry
+        ],
+        "crons": getattr(settings, "HATCHET_CRONS", {}),
+    }
+    return render(request, "orders/home.html", context, status=status)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import os
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from django_hatchet.conf import conf
+from django_hatchet.job_registry import registry
+
+
+@pytest.fixture(autouse=True)
+def _isolate() -> Iterator[None]:
+    """Each test gets the registry and the environment as they were, and fresh settings."""
+    jobs = dict(registry._jobs)
+    token = os.environ.pop("HATCHET_CLIENT_TOKEN", None)
+    conf.reset()
+    yield
+    registry._jobs.clear()
+    registry._jobs.update(jobs)
+    if token is not None:
+        os.environ["HATCHET_CLIENT_TOKEN"] = token
+    else:
+        os.environ.pop("HATCHET_CLIENT_TOKEN", None)
+    conf.reset()
+
+
+@pytest.fixture
+def define() -> Callable[[str], types.ModuleType]:
+    """Run source code as a module named ``tests.defined``, as a tasks module would be."""
+
+    def run(source: str, module_name: str = "tests.defined") -> types.ModuleType:
+        module = types.ModuleType(module_name)
+        module.__file__ = f"/src/{module_name.replace('.', '/')}.py"
+        code = compile(textwrap.dedent(source), module.__file__, "exec")
+        exec(code, module.__dict__)
+        return module
+
+    return run
+
+
+def messages(errors: list[Any]) -> list[str]:
+    return [e.id for e in errors]
