@@ -6,7 +6,8 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from django.db import transaction
+from asgiref.sync import sync_to_async
+from django.db import connections, transaction
 from django.test import override_settings
 
 from django_hatchet import JobCancelled, JobNotDispatched, Priority, RunStatus
@@ -227,6 +228,9 @@ def test_failure_on_commit_is_kept_on_the_handle():
 async def test_adelay_outside_a_transaction_runs_at_once():
     run = await tasks.write_note.adelay("async")
     assert await Note.objects.filter(pk=await run.aget()).aexists()
+    # The job ran in asgiref's thread, which keeps its own connection: close it, so that the
+    # test database can be dropped.
+    await sync_to_async(connections.close_all)()
 
 
 # In a TestCase, which never commits -------------------------------------------------------

@@ -1,0 +1,14 @@
+.PHONY: demo test bench
+
+# Set up and run the demo at http://127.0.0.1:8000/ (SQLite; jobs inline with no token).
+demo:
+	scripts/demo
+
+# Set up and run every gate and the whole test suite (SQLite, PostgreSQL, Django 6).
+test:
+	scripts/test
+
+# Benchmarks (not part of the test suite).
+bench:
+	scripts/venv
+	.venv/bin/python bench/inline_dispatch.py
