@@ -44,3 +44,9 @@ def define() -> Callable[[str], types.ModuleType]:
 
 def messages(errors: list[Any]) -> list[str]:
     return [e.id for e in errors]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']}"
