@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .conf import conf as _conf
+from .context import JobContext
 from .exceptions import JobCancelled, JobError, JobFailed, JobNotDispatched, JobTimeout
 from .job_registry import registry
 from .jobs import AsyncJob, Job, JobOptions, Priority, job
@@ -12,6 +15,7 @@ __all__ = [
     "AsyncJob",
     "Job",
     "JobCancelled",
+    "JobContext",
     "JobError",
     "JobFailed",
     "JobNotDispatched",
@@ -20,6 +24,7 @@ __all__ = [
     "JobTimeout",
     "Priority",
     "RunStatus",
+    "get_run",
     "job",
     "jobs_enabled",
     "registry",
@@ -29,3 +34,19 @@ __all__ = [
 def jobs_enabled() -> bool:
     """True when jobs go to a Hatchet engine; False when they run inline."""
     return not _conf.INLINE
+
+
+def get_run(run_id: str) -> JobRun[Any]:
+    """The handle of a run on the engine, by the id ``.delay()`` returned, from any process."""
+    from .backends import get_backend
+
+    backend = get_backend()
+    if backend.inline:
+        raise JobError(
+            f"Cannot look up run {run_id}: jobs run inline (no HATCHET_CLIENT_TOKEN), and "
+            "inline runs live only in the handle that .delay() returned.",
+            run_id=run_id,
+        )
+    run: JobRun[Any] = JobRun(run_id, "", backend)
+    run.refresh()
+    return run

@@ -11,10 +11,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+
+def _is_duration(value: object) -> bool:
+    if isinstance(value, timedelta):
+        return value > timedelta(0)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _duration(value: timedelta | float) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 def _is_str_list(value: object) -> bool:
@@ -53,6 +64,51 @@ SETTINGS: dict[str, SettingSpec] = {
             ("tasks", "jobs"),
             _is_str_list,
             'a list of module names, such as ["tasks", "jobs"]',
+        ),
+        *(
+            SettingSpec(name, None, lambda v: v is None or isinstance(v, str), "a string or None")
+            for name in (
+                "HATCHET_CLIENT_HOST_PORT",
+                "HATCHET_CLIENT_SERVER_URL",
+                "HATCHET_CLIENT_TLS_STRATEGY",
+                "HATCHET_CLIENT_NAMESPACE",
+            )
+        ),
+        SettingSpec(
+            "HATCHET_DEFAULT_TIMEOUT",
+            timedelta(minutes=30),
+            _is_duration,
+            "a positive timedelta or number of seconds",
+        ),
+        SettingSpec(
+            "HATCHET_DEFAULT_SCHEDULE_TIMEOUT",
+            timedelta(hours=24),
+            _is_duration,
+            "a positive timedelta or number of seconds",
+        ),
+        SettingSpec(
+            "HATCHET_WORKER_NAME",
+            "django",
+            lambda v: isinstance(v, str) and bool(v),
+            "a non-empty string",
+        ),
+        SettingSpec(
+            "HATCHET_WORKER_SLOTS",
+            10,
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+            "a positive int",
+        ),
+        SettingSpec(
+            "HATCHET_WORKER_LABELS",
+            {},
+            lambda v: (
+                isinstance(v, dict)
+                and all(
+                    isinstance(k, str) and isinstance(x, (str, int)) and not isinstance(x, bool)
+                    for k, x in v.items()
+                )
+            ),
+            "a dict of label name to str or int",
         ),
         SettingSpec(
             "HATCHET_CRONS",
@@ -136,6 +192,37 @@ class Settings:
     @property
     def CRONS(self) -> dict[str, Any]:
         return self._get("HATCHET_CRONS")  # type: ignore[no-any-return]
+
+    @property
+    def CLIENT_OPTIONS(self) -> dict[str, str]:
+        """Connection settings given in Django's settings (the SDK reads the rest from the
+        environment), by ``ClientConfig`` field name."""
+        options = {}
+        for field in ("host_port", "server_url", "tls_strategy", "namespace"):
+            value = self._get(f"HATCHET_CLIENT_{field.upper()}")
+            if value is not None:
+                options[field] = value
+        return options
+
+    @property
+    def DEFAULT_TIMEOUT(self) -> timedelta:
+        return _duration(self._get("HATCHET_DEFAULT_TIMEOUT"))
+
+    @property
+    def DEFAULT_SCHEDULE_TIMEOUT(self) -> timedelta:
+        return _duration(self._get("HATCHET_DEFAULT_SCHEDULE_TIMEOUT"))
+
+    @property
+    def WORKER_NAME(self) -> str:
+        return self._get("HATCHET_WORKER_NAME")  # type: ignore[no-any-return]
+
+    @property
+    def WORKER_SLOTS(self) -> int:
+        return self._get("HATCHET_WORKER_SLOTS")  # type: ignore[no-any-return]
+
+    @property
+    def WORKER_LABELS(self) -> dict[str, str | int]:
+        return dict(self._get("HATCHET_WORKER_LABELS"))
 
     @property
     def INLINE(self) -> bool:

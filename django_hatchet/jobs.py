@@ -7,9 +7,11 @@ import functools
 import inspect
 import os
 import re
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -47,6 +49,7 @@ class JobOptions:
     backoff_max_seconds: int | None = None
     priority: Priority | None = None
     enqueue_on_commit: bool | None = None
+    takes_context: bool = False
 
 
 def describe_function(func: Callable[..., Any]) -> str:
@@ -71,7 +74,12 @@ class Job(Generic[P, R]):
         self.func = func
         self.name = name
         self.options = options
-        self.signature = inspect.signature(func)
+        signature = inspect.signature(func)
+        if options.takes_context:
+            # The context is passed by whoever runs the job, not by the caller.
+            signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        #: The parameters a caller passes (without the context of a ``takes_context`` job).
+        self.signature = signature
         # When a call passes exactly these many positional arguments and no keywords, it
         # binds without asking the signature (a fast path for the common delay(a, b)).
         self._plain_arity = _plain_arity(self.signature)
@@ -79,6 +87,10 @@ class Job(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def takes_context(self) -> bool:
+        return self.options.takes_context
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the function now, in this process, like calling it undecorated."""
@@ -117,6 +129,31 @@ class Job(Generic[P, R]):
     ) -> JobRun[R]:
         dispatch = self._dispatch(*self._check_call(args, kwargs, countdown, eta, priority))
         return await self._aenqueue(dispatch, _check_bool("enqueue_on_commit", enqueue_on_commit))
+
+    def delay_many(
+        self, calls: Iterable[tuple[Any, ...] | list[Any] | dict[str, Any]]
+    ) -> list[JobRun[R]]:
+        """Enqueue one run per item: a tuple or list of positional arguments, or a dict of
+        keyword arguments. On an engine, one round trip per 1,000 runs."""
+        dispatches = []
+        for i, call in enumerate(calls):
+            if isinstance(call, (tuple, list)):
+                dispatches.append(self._dispatch(call, {}))
+            elif isinstance(call, dict):
+                dispatches.append(self._dispatch((), call))
+            else:
+                raise TypeError(
+                    f"{self.name}.delay_many(): item {i} is {type(call).__name__}; each item must "
+                    "be a tuple of positional arguments, such as (order_id,), or a dict of "
+                    "keyword arguments."
+                )
+        if not dispatches:
+            return []
+        backend = dispatches[0].run._backend
+        pending = [d for d in dispatches if not self._defer_to_commit(d, None)]
+        if pending:
+            backend.dispatch_many(pending)
+        return [d.run for d in dispatches]
 
     # Internals ----------------------------------------------------------------------------
 
@@ -203,8 +240,9 @@ class Job(Generic[P, R]):
 
         def dispatch_on_commit() -> None:
             run._on_commit = None
-            run._status = RunStatus.QUEUED
-            backend.dispatch(dispatch)
+            if run._status is RunStatus.PENDING:  # Not cancelled meanwhile.
+                run._status = RunStatus.QUEUED
+                backend.dispatch(dispatch)
 
         run._status = RunStatus.PENDING
         run._on_commit = (connection, dispatch_on_commit)
@@ -223,12 +261,21 @@ class Job(Generic[P, R]):
 
 
 def new_run_id() -> str:
-    """A random (version 4) UUID as a string; twice as fast as ``str(uuid.uuid4())``."""
-    b = bytearray(os.urandom(16))
-    b[6] = b[6] & 0x0F | 0x40
+    """A time-ordered (version 7) UUID as a string: 48 bits of milliseconds, then random.
+
+    The time lets a lookup by id know when the run was enqueued.
+    """
+    b = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    b[6] = b[6] & 0x0F | 0x70
     b[8] = b[8] & 0x3F | 0x80
     h = b.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def run_id_time(run_id: str) -> datetime:
+    """When the run with this id (from ``new_run_id``) was enqueued."""
+    millis = int(run_id.replace("-", "")[:12], 16)
+    return datetime.fromtimestamp(millis / 1000, tz=dt_timezone.utc)
 
 
 def _plain_arity(signature: inspect.Signature) -> int:
@@ -299,6 +346,24 @@ def _check_number(where: str, what: str, value: Any, low: float, high: float) ->
     return value
 
 
+def _check_takes_context(where: str, func: Callable[..., Any], value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{where}: takes_context must be True or False, not {type(value).__name__}."
+        )
+    if value:
+        params = list(inspect.signature(func).parameters.values())
+        if not params or params[0].kind not in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            raise TypeError(
+                f"{where}: with takes_context=True, the function's first parameter receives "
+                "the JobContext; add one, e.g. def job(context, ...)."
+            )
+    return value
+
+
 def _check_function(func: Any) -> None:
     if isinstance(func, Job):
         raise TypeError(f"@job: {func.name} is already a job; decorate it once.")
@@ -332,6 +397,7 @@ def _build_job(
     backoff_max_seconds: int | None,
     priority: Priority | int | None,
     enqueue_on_commit: bool | None,
+    takes_context: bool,
 ) -> Job[Any, Any]:
     _check_function(func)
     where = f"@job on {describe_function(func)}"
@@ -366,6 +432,7 @@ def _build_job(
         ),
         priority=_check_priority(where, priority),
         enqueue_on_commit=_check_bool(f"{where}: enqueue_on_commit", enqueue_on_commit),
+        takes_context=_check_takes_context(where, func, takes_context),
     )
     cls: type[Job[Any, Any]] = AsyncJob if inspect.iscoroutinefunction(func) else Job
     new_job = cls(func, name, options)
@@ -395,6 +462,7 @@ def job(
     backoff_max_seconds: int | None = None,
     priority: Priority | int | None = None,
     enqueue_on_commit: bool | None = None,
+    takes_context: bool = False,
 ) -> _JobDecorator: ...
 def job(
     func: Callable[..., Any] | None = None,
@@ -408,6 +476,7 @@ def job(
     backoff_max_seconds: int | None = None,
     priority: Priority | int | None = None,
     enqueue_on_commit: bool | None = None,
+    takes_context: bool = False,
 ) -> Any:
     """Register a function as a job; use bare (``@job``) or with options (``@job(retries=3)``)."""
 
@@ -422,6 +491,7 @@ def job(
             backoff_max_seconds,
             priority,
             enqueue_on_commit,
+            takes_context,
         )
 
     if func is None:

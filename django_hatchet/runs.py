@@ -14,9 +14,11 @@ R = TypeVar("R")
 
 
 class RunStatus(str, enum.Enum):
-    """Where a run is. The engine's statuses, plus PENDING for a run waiting on a commit."""
+    """Where a run is: the engine's statuses, plus PENDING (waiting for a transaction to
+    commit) and SCHEDULED (a countdown or eta that has not come yet)."""
 
     PENDING = "PENDING"
+    SCHEDULED = "SCHEDULED"
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
@@ -37,7 +39,17 @@ _FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLE
 class JobRun(Generic[R]):
     """One run of a job: its ``id`` at once, its ``status``, and its result through ``get()``."""
 
-    __slots__ = ("_backend", "_on_commit", "_status", "error", "id", "job_name", "result")
+    __slots__ = (
+        "_backend",
+        "_on_commit",
+        "_schedule_id",
+        "_status",
+        "engine_run_id",
+        "error",
+        "id",
+        "job_name",
+        "result",
+    )
 
     def __init__(self, id: str, job_name: str, backend: BaseBackend) -> None:
         self.id = id
@@ -46,7 +58,10 @@ class JobRun(Generic[R]):
         self.result: Any = None
         #: The exception of a failed or cancelled run (inline: the original one).
         self.error: BaseException | None = None
+        #: The engine's id for the run, once it has one (None inline).
+        self.engine_run_id: str | None = None
         self._backend = backend
+        self._schedule_id: str | None = None
         # While PENDING: the connection and callback that dispatch the run on commit.
         self._on_commit: tuple[BaseDatabaseWrapper, object] | None = None
 
@@ -68,6 +83,29 @@ class JobRun(Generic[R]):
         if self._is_live():
             await self._backend.arefresh(self)
         return self._status
+
+    def cancel(self) -> None:
+        """Cancel the run: before its commit, in the queue, or while it runs (on an engine)."""
+        self._check_commit()
+        if self._status is RunStatus.PENDING:
+            from .exceptions import JobCancelled
+
+            # The commit callback stays registered, and does nothing.
+            self._status = RunStatus.CANCELLED
+            self.error = JobCancelled(
+                f"{self.job_name} run {self.id} was cancelled before its transaction committed.",
+                run_id=self.id,
+                job_name=self.job_name,
+            )
+        elif not self._status.is_finished:
+            self._backend.cancel(self)
+
+    async def acancel(self) -> None:
+        self._check_commit()
+        if self._status is RunStatus.PENDING or self._status.is_finished:
+            self.cancel()
+        else:
+            await self._backend.acancel(self)
 
     def _is_live(self) -> bool:
         self._check_commit()

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
 from django.core.management.base import CommandError
 
 from .conf import conf
 from .crons import load_crons
 from .job_registry import registry
+from .jobs import Job
+
+
+class Output(Protocol):
+    def write(self, text: str, /) -> Any: ...
+    def flush(self) -> Any: ...
 
 
 def inline_message() -> str | None:
@@ -24,16 +34,110 @@ def inline_message() -> str | None:
     )
 
 
-class Worker:
-    """Runs every registered job and the crons of ``HATCHET_CRONS`` on a Hatchet engine."""
+def select_jobs(include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Job[Any, Any]]:
+    """The registered jobs whose names match ``include`` (all if empty) and not ``exclude``.
 
-    def __init__(self, *, name: str = "django") -> None:
-        self.name = name
-        self.jobs = list(registry)
-        self.crons = load_crons()
+    Patterns are shell-style (``orders.*``); one that matches no job is an error.
+    """
+    jobs = list(registry)
+    for pattern in (*include, *exclude):
+        if not any(fnmatch.fnmatchcase(job.name, pattern) for job in jobs):
+            known = ", ".join(job.name for job in jobs) or "none are registered"
+            raise CommandError(f"No job matches {pattern!r}. Registered jobs: {known}.")
+    if include:
+        jobs = [j for j in jobs if any(fnmatch.fnmatchcase(j.name, p) for p in include)]
+    return [j for j in jobs if not any(fnmatch.fnmatchcase(j.name, p) for p in exclude)]
+
+
+class Worker:
+    """Runs jobs from the registry, and the crons of ``HATCHET_CRONS``, on a Hatchet engine."""
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        slots: int | None = None,
+        labels: dict[str, str | int] | None = None,
+        jobs: Iterable[Job[Any, Any]] | None = None,
+        stdout: Output | None = None,
+        connect_attempts: int = 10,
+    ) -> None:
+        self.name = name or conf.WORKER_NAME
+        self.slots = slots or conf.WORKER_SLOTS
+        self.labels = {**conf.WORKER_LABELS, **(labels or {})}
+        self.jobs = list(registry if jobs is None else jobs)
+        self.crons = [c for c in load_crons() if c.job in {j.name for j in self.jobs}]
+        self.stdout = stdout
+        self.connect_attempts = connect_attempts
+
+    def write(self, text: str) -> None:
+        if self.stdout is not None:
+            self.stdout.write(text + "\n")
+            self.stdout.flush()
 
     def run(self) -> None:
-        raise CommandError(
-            "HATCHET_CLIENT_TOKEN is set, but this version of django-hatchet cannot run a "
-            "worker on an engine yet. Unset the token to run jobs inline."
+        """Connect, register the jobs and crons, and work until stopped (never returns)."""
+        from . import engine
+
+        if not self.jobs:
+            raise CommandError(
+                "No jobs to run: the registry is empty, or --jobs/--exclude left none."
+            )
+        address = engine.connect(self.connect_attempts, on_retry=self._say_retry)
+        from .cron_sync import sync_crons
+
+        plan = sync_crons(self.crons)
+        self.write(self.banner(address, plan.next_runs))
+        engine.start_worker(self.name, self.slots, self.labels, self.jobs)
+
+    def _say_retry(self, address: str, error: str, delay: float) -> None:
+        self.write(
+            f"Cannot reach the Hatchet engine at {address} ({error}); retrying in {delay:.0f} s."
         )
+
+    def banner(self, address: str, next_runs: dict[str, str] | None = None) -> str:
+        next_runs = next_runs or {}
+        lines = [
+            f"django-hatchet worker {self.name!r} on the Hatchet engine at {address}",
+            f"slots: {self.slots}" + (f"; labels: {self.labels}" if self.labels else ""),
+            "",
+            _table(
+                ("job", "retries", "timeout", "schedule timeout"),
+                [
+                    (
+                        job.name,
+                        str(job.options.retries),
+                        str(job.options.timeout or conf.DEFAULT_TIMEOUT),
+                        str(job.options.schedule_timeout or conf.DEFAULT_SCHEDULE_TIMEOUT),
+                    )
+                    for job in self.jobs
+                ],
+            ),
+        ]
+        if self.crons:
+            lines += [
+                "",
+                _table(
+                    ("cron", "job", "schedule (UTC)", "next run (UTC)"),
+                    [
+                        (
+                            c.name,
+                            c.job,
+                            c.schedule,
+                            next_runs.get(c.name, "-") if c.enabled else "disabled",
+                        )
+                        for c in self.crons
+                    ],
+                ),
+            ]
+        else:
+            lines += ["", "no crons (HATCHET_CRONS)"]
+        return "\n".join(lines)
+
+
+def _table(header: Sequence[str], rows: list[Sequence[str]]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=False)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [line.format(*header), line.format(*("-" * w for w in widths))]
+    out += [line.format(*row) for row in rows]
+    return "\n".join(s.rstrip() for s in out)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from django_hatchet import AsyncJob, Job, Priority, job, registry
-from django_hatchet.jobs import NAME_RE, new_run_id
+from django_hatchet.jobs import NAME_RE, new_run_id, run_id_time
 from tests.testapp import tasks
 
 
@@ -150,14 +150,18 @@ def test_decorating_twice_is_refused():
         job(tasks.add)
 
 
-def test_new_run_ids_are_version_4_uuids():
+def test_new_run_ids_are_time_ordered_version_7_uuids():
     import uuid
+    from datetime import datetime, timezone
 
-    ids = {new_run_id() for _ in range(1000)}
-    assert len(ids) == 1000
-    for run_id in list(ids)[:50]:
+    before = datetime.now(timezone.utc)
+    ids = [new_run_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert abs((run_id_time(ids[0]) - before).total_seconds()) < 1
+    assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)
+    for run_id in ids[:50]:
         parsed = uuid.UUID(run_id)
-        assert parsed.version == 4
+        assert parsed.version == 7
         assert parsed.variant == uuid.RFC_4122
         assert str(parsed) == run_id
 

@@ -33,6 +33,16 @@ class BaseBackend:
     async def adispatch(self, dispatch: Dispatch) -> None:
         raise NotImplementedError
 
+    def dispatch_many(self, dispatches: list[Dispatch]) -> None:
+        for dispatch in dispatches:
+            self.dispatch(dispatch)
+
+    def cancel(self, run: JobRun[Any]) -> None:
+        """Cancel a run that is queued or running."""
+
+    async def acancel(self, run: JobRun[Any]) -> None:
+        """Cancel a run that is queued or running."""
+
     def refresh(self, run: JobRun[Any]) -> None:
         """Update the run's status, result and error."""
 

@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 
-from .. import encoding
+from .. import encoding, signals
 from ..conf import conf
-from ..runs import JobRun, RunStatus
+from ..context import JobContext
+from ..runs import RunStatus
 from .base import BaseBackend, Dispatch
 
 logger = logging.getLogger("django_hatchet")
@@ -23,43 +24,61 @@ class InlineBackend(BaseBackend):
     inline: ClassVar[bool] = True
 
     def dispatch(self, dispatch: Dispatch) -> None:
-        job, run = dispatch.job, dispatch.run
-        call = encoding.loads(dispatch.payload)
-        run._status = RunStatus.RUNNING
+        job = dispatch.job
+        args, kwargs = self._start(dispatch)
         try:
             if job.is_async:
-                value = async_to_sync(job.func)(*call["args"], **call["kwargs"])
+                value = async_to_sync(job.func)(*args, **kwargs)
             else:
-                value = job.func(*call["args"], **call["kwargs"])
-            self._complete(run, value)
+                value = job.func(*args, **kwargs)
+            self._complete(dispatch, value)
         except Exception as exc:
-            self._fail(run, exc)
+            self._fail(dispatch, exc)
 
     async def adispatch(self, dispatch: Dispatch) -> None:
-        job, run = dispatch.job, dispatch.run
-        call = encoding.loads(dispatch.payload)
-        run._status = RunStatus.RUNNING
+        job = dispatch.job
+        args, kwargs = self._start(dispatch)
         try:
             if job.is_async:
-                value = await job.func(*call["args"], **call["kwargs"])
+                value = await job.func(*args, **kwargs)
             else:
-                value = await sync_to_async(job.func)(*call["args"], **call["kwargs"])
-            self._complete(run, value)
+                value = await sync_to_async(job.func)(*args, **kwargs)
+            self._complete(dispatch, value)
         except Exception as exc:
-            self._fail(run, exc)
+            self._fail(dispatch, exc)
 
     @staticmethod
-    def _complete(run: JobRun[Any], value: Any) -> None:
+    def _start(dispatch: Dispatch) -> tuple[list[Any], dict[str, Any]]:
+        job, run = dispatch.job, dispatch.run
+        call = encoding.loads(dispatch.payload)
+        args: list[Any] = call["args"]
+        if job.takes_context:
+            args.insert(0, JobContext(job, run.id))
+        signals.job_enqueued.send(job, run=run)
+        run._status = RunStatus.RUNNING
+        signals.job_started.send(job, run_id=run.id, attempt=1)
+        return args, call["kwargs"]
+
+    @staticmethod
+    def _complete(dispatch: Dispatch, value: Any) -> None:
+        run = dispatch.run
         try:
             run.result = encoding.round_trip(value)
         except (TypeError, ValueError):
             raise encoding.return_value_error(run.job_name, value) from None
         run._status = RunStatus.COMPLETED
+        signals.job_finished.send(
+            dispatch.job, run_id=run.id, attempt=1, status=RunStatus.COMPLETED, error=None
+        )
 
     @staticmethod
-    def _fail(run: JobRun[Any], exc: Exception) -> None:
+    def _fail(dispatch: Dispatch, exc: Exception) -> None:
+        run = dispatch.run
         run._status = RunStatus.FAILED
         run.error = exc
         logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
+        signals.job_finished.send(
+            dispatch.job, run_id=run.id, attempt=1, status=RunStatus.FAILED, error=exc
+        )
         if conf.INLINE_PROPAGATE_EXCEPTIONS:
             raise exc

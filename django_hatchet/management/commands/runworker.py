@@ -1,18 +1,73 @@
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...worker import Worker, inline_message
+from ...worker import Worker, inline_message, select_jobs
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return number
+
+
+def label(value: str) -> tuple[str, str | int]:
+    key, sep, raw = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+    return key, int(raw) if raw.lstrip("-").isdigit() else raw
 
 
 class Command(BaseCommand):
-    help = "Run a Hatchet worker for every registered job and the crons in HATCHET_CRONS."
+    help = "Run a Hatchet worker for the registered jobs and the crons in HATCHET_CRONS."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", help="The worker's name (default: HATCHET_WORKER_NAME).")
+        parser.add_argument(
+            "--slots", type=positive_int, help="Runs at once (default: HATCHET_WORKER_SLOTS)."
+        )
+        parser.add_argument(
+            "--jobs",
+            nargs="+",
+            default=[],
+            metavar="PATTERN",
+            help="Run only the jobs whose names match these patterns (e.g. 'orders.*').",
+        )
+        parser.add_argument(
+            "--exclude", nargs="+", default=[], metavar="PATTERN", help="Leave these jobs out."
+        )
+        parser.add_argument(
+            "--label",
+            type=label,
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            dest="labels",
+            help="A worker label, added to HATCHET_WORKER_LABELS (repeatable).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         message = inline_message()
         if message is not None:
             self.stdout.write(self.style.WARNING(message))
             return
-        Worker().run()
+        from ...engine import EngineError
+
+        worker = Worker(
+            name=options["name"],
+            slots=options["slots"],
+            labels=dict(options["labels"]),
+            jobs=select_jobs(options["jobs"], options["exclude"]),
+            stdout=self.stdout,
+        )
+        try:
+            worker.run()
+        except EngineError as exc:
+            raise CommandError(str(exc)) from None

@@ -1,0 +1,278 @@
+"""The only module that imports the Hatchet SDK.
+
+Everything that talks to a Hatchet engine goes through here: the client, triggering runs,
+reading them back, and turning jobs into the SDK's tasks for a worker. Nothing imports this
+module until a job is dispatched to an engine or a worker starts, so the web process in
+inline mode never loads the SDK (about 1.5 s and 90 MB).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from hatchet_sdk import ClientConfig, Context, Hatchet
+from hatchet_sdk.config import ClientTLSConfig
+from hatchet_sdk.runnables.workflow import BaseWorkflow
+from hatchet_sdk.types.trigger import ScheduleTriggerWorkflowOptions, TriggerWorkflowOptions
+from hatchet_sdk.utils.typing import JSONSerializableMapping
+
+from .conf import conf
+
+if TYPE_CHECKING:
+    from .backends.base import Dispatch
+
+#: Additional metadata keys every run carries.
+RUN_ID_KEY = "django_hatchet_run_id"
+JOB_KEY = "django_hatchet_job"
+
+_lock = threading.Lock()
+_client: Hatchet | None = None
+
+
+def get_client() -> Hatchet:
+    """The process's Hatchet client, built on first use from the settings and environment."""
+    global _client
+    client = _client
+    if client is None:
+        with _lock:
+            if _client is None:
+                _client = Hatchet(config=client_config())
+            client = _client
+    return client
+
+
+def reset_client() -> None:
+    global _client
+    with _lock:
+        _client = None
+
+
+def client_config() -> ClientConfig:
+    """Django settings first; the SDK reads anything they leave unset from ``HATCHET_CLIENT_*``."""
+    options: dict[str, Any] = {"token": conf.CLIENT_TOKEN}
+    given = conf.CLIENT_OPTIONS
+    tls_strategy = given.pop("tls_strategy", None)
+    options.update(given)
+    if tls_strategy is not None:
+        options["tls_config"] = ClientTLSConfig(strategy=tls_strategy)
+    return ClientConfig(**options)
+
+
+def metadata(dispatch: Dispatch) -> dict[str, str]:
+    return {RUN_ID_KEY: dispatch.run.id, JOB_KEY: dispatch.job.name}
+
+
+def trigger(dispatch: Dispatch) -> None:
+    """Start (or schedule) the run on the engine; record the engine's id on the handle."""
+    admin = get_client()._client.admin
+    run = dispatch.run
+    priority = int(dispatch.priority) if dispatch.priority is not None else None
+    if dispatch.run_at is not None:
+        version = admin.schedule_workflow(
+            dispatch.job.name,
+            [dispatch.run_at.astimezone(timezone.utc)],
+            input=dispatch.payload,
+            options=ScheduleTriggerWorkflowOptions(
+                additional_metadata=metadata(dispatch), priority=priority
+            ),
+        )
+        run._schedule_id = version.scheduled_workflows[0].id
+        return
+    ref = admin.run_workflow(
+        dispatch.job.name,
+        dispatch.payload,
+        TriggerWorkflowOptions(additional_metadata=metadata(dispatch), priority=priority),
+    )
+    run.engine_run_id = ref.workflow_run_id
+
+
+def trigger_many(dispatches: list[Dispatch]) -> None:
+    """Start many runs with the SDK's bulk trigger: one round trip per 1,000 runs."""
+    from hatchet_sdk.clients.admin import WorkflowRunTriggerConfig
+
+    admin = get_client()._client.admin
+    configs = [
+        WorkflowRunTriggerConfig(
+            workflow_name=d.job.name,
+            input=d.payload,
+            options=TriggerWorkflowOptions(
+                additional_metadata=metadata(d),
+                priority=int(d.priority) if d.priority is not None else None,
+            ),
+        )
+        for d in dispatches
+    ]
+    refs = admin.run_workflows(configs)
+    for d, ref in zip(dispatches, refs, strict=True):
+        d.run.engine_run_id = ref.workflow_run_id
+
+
+def find_run(run_id: str, since: datetime) -> tuple[str, str] | None:
+    """(engine run id, job name) of the run django-hatchet gave this id, from its metadata."""
+    rows = (
+        get_client()
+        .runs.list(
+            since=since,
+            additional_metadata={RUN_ID_KEY: run_id},
+            limit=1,
+            include_payloads=False,
+        )
+        .rows
+    )
+    if not rows:
+        return None
+    return rows[0].workflow_run_external_id, str(
+        (rows[0].additional_metadata or {}).get(JOB_KEY, "")
+    )
+
+
+def find_schedule(run_id: str) -> tuple[str, str] | None:
+    """(schedule id, job name) of a scheduled run that has not fired yet."""
+    rows = get_client().scheduled.list(additional_metadata={RUN_ID_KEY: run_id}, limit=1).rows
+    if not rows:
+        return None
+    return rows[0].metadata.id, str((rows[0].additional_metadata or {}).get(JOB_KEY, ""))
+
+
+def run_details(
+    engine_run_id: str,
+) -> tuple[str, JSONSerializableMapping | None, str | None] | None:
+    """(status, output, error) of a run as the engine has them; None if it has no record yet
+    (the engine writes a new run asynchronously)."""
+    import grpc
+
+    try:
+        details = get_client().runs.get_details(engine_run_id)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+    output = error = None
+    for task in details.task_runs.values():
+        output = task.output
+        error = task.error
+    return details.status.name, output, error
+
+
+def cancel(engine_run_id: str) -> None:
+    get_client().runs.cancel(engine_run_id)
+
+
+def parse_error(serialized: str) -> tuple[str, str, str]:
+    """(exception type, message, traceback) from the error text the SDK stores for a failure."""
+    from hatchet_sdk.exceptions import TaskRunError
+
+    error = TaskRunError.deserialize(serialized)
+    return error.exc_type, error.exc, error.trace
+
+
+def delete_schedule(schedule_id: str) -> None:
+    get_client().scheduled.delete(schedule_id)
+
+
+def schedule_pending(schedule_id: str) -> bool:
+    """True while a scheduled run waits for its time (the engine deletes it when it fires)."""
+    from hatchet_sdk.clients.rest.exceptions import NotFoundException
+
+    try:
+        scheduled = get_client().scheduled.get(schedule_id)
+    except NotFoundException:
+        return False
+    return not scheduled.workflow_run_id
+
+
+# The worker side ---------------------------------------------------------------------------
+
+
+class EngineError(Exception):
+    """The engine refused us, or cannot be reached; the message says what to fix."""
+
+
+def address() -> str:
+    return str(get_client()._client.config.host_port)
+
+
+def connect(attempts: int, on_retry: Callable[[str, str, float], None]) -> str:
+    """Check that the engine answers and accepts the token, retrying with backoff while it
+    cannot be reached. Return its address; raise EngineError if it never answers."""
+    import asyncio
+
+    import grpc
+
+    try:
+        config = client_config()
+    except ValueError as exc:  # pydantic's ValidationError: no token, or not a JWT
+        raise EngineError(f"The Hatchet client settings are not valid: {exc}") from None
+    where = config.host_port
+    delay = 1.0
+    for attempt in range(1, attempts + 1):
+        probe = Hatchet(config=config)  # Its own channels, closed with this loop.
+        try:
+            version = asyncio.run(probe._client.dispatcher.get_version())
+            return f"{where} (engine {version or 'version unknown'})"
+        except grpc.RpcError as exc:
+            code = exc.code()
+            if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+                raise EngineError(
+                    f"The Hatchet engine at {where} refused the token ({exc.details()}). "
+                    "Check HATCHET_CLIENT_TOKEN: it must be a token of this engine's tenant."
+                ) from None
+            if attempt == attempts:
+                raise EngineError(
+                    f"Cannot reach the Hatchet engine at {where} after {attempts} attempts "
+                    f"({code.name}: {exc.details()}). Is it running? Its address comes from "
+                    "the token, or HATCHET_CLIENT_HOST_PORT."
+                ) from None
+            on_retry(where, f"{code.name}: {exc.details()}", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    raise AssertionError("unreachable")
+
+
+def start_worker(name: str, slots: int, labels: dict[str, str | int], jobs: list[Any]) -> None:
+    """Build the SDK's worker for these jobs and run it until it is stopped.
+
+    The SDK handles SIGTERM and SIGINT: the first drains the runs in flight and exits 0, a
+    second forces the stop. Its ``start()`` ends the process with ``sys.exit``.
+    """
+    worker = get_client().worker(
+        name, slots=slots, labels=labels or None, workflows=tasks_for(jobs)
+    )
+    worker.start()
+
+
+Task = BaseWorkflow[Any]
+
+
+def as_timedelta(value: timedelta | None, default: timedelta) -> timedelta:
+    return value if value is not None else default
+
+
+def tasks_for(jobs: Iterable[Any]) -> list[Task]:
+    from .execution import make_task_function
+
+    client = get_client()
+    tasks: list[Task] = []
+    for job in jobs:
+        options = job.options
+        tasks.append(
+            client.task(
+                name=job.name,
+                retries=options.retries,
+                execution_timeout=as_timedelta(options.timeout, conf.DEFAULT_TIMEOUT),
+                schedule_timeout=as_timedelta(
+                    options.schedule_timeout, conf.DEFAULT_SCHEDULE_TIMEOUT
+                ),
+                backoff_factor=options.backoff_factor,
+                backoff_max_seconds=options.backoff_max_seconds,
+                default_priority=int(options.priority) if options.priority is not None else 1,
+            )(make_task_function(job))
+        )
+    return tasks
+
+
+__all__ = ["Context"]

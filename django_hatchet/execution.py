@@ -1,0 +1,93 @@
+"""Running a job's function on a worker: the task function the SDK calls.
+
+The SDK runs sync tasks in a thread pool and async ones on one event loop, and knows nothing
+of Django's database connections: each run closes stale connections before and after,
+on the thread that runs it, as Django does around a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+from . import encoding, signals
+from .context import JobContext
+from .engine import RUN_ID_KEY, Context
+from .jobs import Job
+from .runs import RunStatus
+
+
+def _start(
+    job: Job[Any, Any], input: Any, ctx: Context
+) -> tuple[list[Any], dict[str, Any], str, int]:
+    call = input.model_dump() if hasattr(input, "model_dump") else dict(input)
+    args = list(call.get("args", []))
+    kwargs = dict(call.get("kwargs", {}))
+    run_id = str(ctx.additional_metadata.get(RUN_ID_KEY) or ctx.workflow_run_id)
+    attempt = ctx.attempt_number
+    if job.takes_context:
+        args.insert(0, JobContext(job, run_id, attempt, ctx.workflow_run_id, ctx))
+    signals.job_started.send(job, run_id=run_id, attempt=attempt)
+    return args, kwargs, run_id, attempt
+
+
+def _finish(job: Job[Any, Any], run_id: str, attempt: int, value: Any) -> dict[str, Any]:
+    try:
+        result = encoding.round_trip(value)
+    except (TypeError, ValueError):
+        error = encoding.return_value_error(job.name, value)
+        signals.job_finished.send(
+            job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=error
+        )
+        raise error from None
+    signals.job_finished.send(
+        job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None
+    )
+    # Hatchet's task output must be an object.
+    return {"result": result}
+
+
+def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> None:
+    signals.job_finished.send(
+        job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc
+    )
+
+
+def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
+    """The function a Hatchet task runs for ``job``: sync for a sync job, async for async."""
+    if job.is_async:
+
+        async def run_async(input: Any, ctx: Context) -> dict[str, Any]:
+            args, kwargs, run_id, attempt = _start(job, input, ctx)
+            await sync_to_async(close_old_connections)()
+            try:
+                value = await job.func(*args, **kwargs)
+            except Exception as exc:
+                _failed(job, run_id, attempt, exc)
+                raise
+            finally:
+                await sync_to_async(close_old_connections)()
+            return _finish(job, run_id, attempt, value)
+
+        task: Callable[[Any, Context], Awaitable[dict[str, Any]] | dict[str, Any]] = run_async
+    else:
+
+        def run_sync(input: Any, ctx: Context) -> dict[str, Any]:
+            args, kwargs, run_id, attempt = _start(job, input, ctx)
+            close_old_connections()
+            try:
+                value = job.func(*args, **kwargs)
+            except Exception as exc:
+                _failed(job, run_id, attempt, exc)
+                raise
+            finally:
+                close_old_connections()
+            return _finish(job, run_id, attempt, value)
+
+        task = run_sync
+    task.__name__ = task.__qualname__ = job.name.replace(".", "_").replace("-", "_")
+    task.__doc__ = job.func.__doc__
+    return task
