@@ -6,13 +6,21 @@ from typing import Any
 
 from .conf import conf as _conf
 from .context import JobContext
-from .exceptions import JobCancelled, JobError, JobFailed, JobNotDispatched, JobTimeout
+from .exceptions import (
+    JobCancelled,
+    JobError,
+    JobFailed,
+    JobNotDispatched,
+    JobTimeout,
+    NonRetryable,
+)
 from .job_registry import registry
-from .jobs import AsyncJob, Job, JobOptions, Priority, job
+from .jobs import AsyncJob, Concurrency, Job, JobOptions, Priority, job
 from .runs import JobRun, RunStatus
 
 __all__ = [
     "AsyncJob",
+    "Concurrency",
     "Job",
     "JobCancelled",
     "JobContext",
@@ -22,12 +30,14 @@ __all__ = [
     "JobOptions",
     "JobRun",
     "JobTimeout",
+    "NonRetryable",
     "Priority",
     "RunStatus",
     "get_run",
     "job",
     "jobs_enabled",
     "registry",
+    "send_event",
 ]
 
 
@@ -50,3 +60,27 @@ def get_run(run_id: str) -> JobRun[Any]:
     run: JobRun[Any] = JobRun(run_id, "", backend)
     run.refresh()
     return run
+
+
+def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
+    """Send an event: every job with ``@job(on_events=[key])`` runs with ``payload`` as its
+    keyword arguments (inline: here and now; on an engine: on a worker)."""
+    from . import encoding
+    from .backends import get_backend
+    from .job_registry import registry
+
+    payload = payload or {}
+    try:
+        encoding.dumps(payload)
+    except (TypeError, ValueError):
+        raise encoding.argument_error(
+            f"send_event({key!r})", None, [], {"payload": payload}
+        ) from None
+    if get_backend().inline:
+        for job in registry:
+            if key in job.options.on_events:
+                job.apply_async(kwargs=payload)
+        return
+    from . import engine
+
+    engine.send_event(key, payload)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.apps import AppConfig
@@ -11,6 +12,9 @@ def _reset_settings(*, setting: str, **kwargs: Any) -> None:
         from .conf import conf
 
         conf.reset()
+        engine = sys.modules.get("django_hatchet.engine")  # Never import the SDK for this.
+        if engine is not None:
+            engine.reset_client()
 
 
 class DjangoHatchetConfig(AppConfig):

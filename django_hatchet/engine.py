@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from hatchet_sdk import ClientConfig, Context, Hatchet
+from hatchet_sdk import ClientConfig, Context, Hatchet, NonRetryableException
 from hatchet_sdk.config import ClientTLSConfig
 from hatchet_sdk.runnables.workflow import BaseWorkflow
 from hatchet_sdk.types.trigger import ScheduleTriggerWorkflowOptions, TriggerWorkflowOptions
@@ -239,17 +239,55 @@ def start_worker(name: str, slots: int, labels: dict[str, str | int], jobs: list
     The SDK handles SIGTERM and SIGINT: the first drains the runs in flight and exits 0, a
     second forces the stop. Its ``start()`` ends the process with ``sys.exit``.
     """
-    worker = get_client().worker(
-        name, slots=slots, labels=labels or None, workflows=tasks_for(jobs)
-    )
+    tasks = tasks_for(jobs)
+    worker = get_client().worker(name, slots=slots, labels=labels or None, workflows=tasks)
     worker.start()
 
 
 Task = BaseWorkflow[Any]
 
+#: The worker label that routes a job with ``@job(queue=...)``.
+QUEUE_LABEL = "queue"
+
 
 def as_timedelta(value: timedelta | None, default: timedelta) -> timedelta:
     return value if value is not None else default
+
+
+def task_options(job: Any) -> dict[str, Any]:
+    """The SDK's task options for a job's options."""
+    from hatchet_sdk import (
+        ConcurrencyExpression,
+        ConcurrencyLimitStrategy,
+        DesiredWorkerLabel,
+        RateLimit,
+    )
+
+    options = job.options
+    concurrency = options.concurrency
+    return {
+        "name": job.name,
+        "retries": options.retries,
+        "execution_timeout": as_timedelta(options.timeout, conf.DEFAULT_TIMEOUT),
+        "schedule_timeout": as_timedelta(options.schedule_timeout, conf.DEFAULT_SCHEDULE_TIMEOUT),
+        "backoff_factor": options.backoff_factor,
+        "backoff_max_seconds": options.backoff_max_seconds,
+        "default_priority": int(options.priority) if options.priority is not None else 1,
+        "concurrency": ConcurrencyExpression(
+            expression=concurrency.key,
+            max_runs=concurrency.max_runs,
+            limit_strategy=getattr(ConcurrencyLimitStrategy, concurrency.strategy),
+        )
+        if concurrency
+        else None,
+        "rate_limits": [RateLimit(static_key=k, units=u) for k, u in options.rate_limits] or None,
+        "desired_worker_labels": [
+            DesiredWorkerLabel(key=QUEUE_LABEL, value=options.queue, required=True)
+        ]
+        if options.queue
+        else None,
+        "on_events": list(options.on_events) or None,
+    }
 
 
 def tasks_for(jobs: Iterable[Any]) -> list[Task]:
@@ -258,21 +296,22 @@ def tasks_for(jobs: Iterable[Any]) -> list[Task]:
     client = get_client()
     tasks: list[Task] = []
     for job in jobs:
-        options = job.options
-        tasks.append(
-            client.task(
-                name=job.name,
-                retries=options.retries,
-                execution_timeout=as_timedelta(options.timeout, conf.DEFAULT_TIMEOUT),
-                schedule_timeout=as_timedelta(
-                    options.schedule_timeout, conf.DEFAULT_SCHEDULE_TIMEOUT
-                ),
-                backoff_factor=options.backoff_factor,
-                backoff_max_seconds=options.backoff_max_seconds,
-                default_priority=int(options.priority) if options.priority is not None else 1,
-            )(make_task_function(job))
-        )
+        decorate: Any = client.task(**task_options(job))
+        tasks.append(decorate(make_task_function(job)))
     return tasks
 
 
-__all__ = ["Context"]
+def put_rate_limits(limits: dict[str, tuple[int, str]]) -> None:
+    """Declare rate limits on the engine: key -> (limit, per SECOND/MINUTE/HOUR/DAY/...)."""
+    from hatchet_sdk import RateLimitDuration
+
+    client = get_client()
+    for key, (limit, per) in limits.items():
+        client.rate_limits.put(key, limit, RateLimitDuration[per.upper()])
+
+
+def send_event(key: str, payload: dict[str, Any]) -> None:
+    get_client().event.push(key, payload)
+
+
+__all__ = ["Context", "NonRetryableException"]

@@ -41,6 +41,10 @@ class JobFailed(JobError):
         )
 
 
+class NonRetryable(Exception):
+    """Raise it in a job to fail the run at once, without the retries it has left."""
+
+
 class JobCancelled(JobError):
     """The run was cancelled, or never dispatched because its transaction rolled back."""
 

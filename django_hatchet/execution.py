@@ -15,7 +15,8 @@ from django.db import close_old_connections
 
 from . import encoding, signals
 from .context import JobContext
-from .engine import RUN_ID_KEY, Context
+from .engine import RUN_ID_KEY, Context, NonRetryableException
+from .exceptions import NonRetryable
 from .jobs import Job
 from .runs import RunStatus
 
@@ -24,8 +25,11 @@ def _start(
     job: Job[Any, Any], input: Any, ctx: Context
 ) -> tuple[list[Any], dict[str, Any], str, int]:
     call = input.model_dump() if hasattr(input, "model_dump") else dict(input)
-    args = list(call.get("args", []))
-    kwargs = dict(call.get("kwargs", {}))
+    if ctx.triggering_event_key:
+        # An event's payload is the job's keyword arguments.
+        args, kwargs = [], call
+    else:
+        args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
     run_id = str(ctx.additional_metadata.get(RUN_ID_KEY) or ctx.workflow_run_id)
     attempt = ctx.attempt_number
     if job.takes_context:
@@ -50,10 +54,14 @@ def _finish(job: Job[Any, Any], run_id: str, attempt: int, value: Any) -> dict[s
     return {"result": result}
 
 
-def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> None:
+def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> Exception:
+    """Report the failure; return what to raise to the SDK."""
     signals.job_finished.send(
         job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc
     )
+    if isinstance(exc, NonRetryable):
+        return NonRetryableException(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
@@ -66,8 +74,10 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
             try:
                 value = await job.func(*args, **kwargs)
             except Exception as exc:
-                _failed(job, run_id, attempt, exc)
-                raise
+                error = _failed(job, run_id, attempt, exc)
+                if error is exc:
+                    raise
+                raise error from exc
             finally:
                 await sync_to_async(close_old_connections)()
             return _finish(job, run_id, attempt, value)
@@ -81,8 +91,10 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
             try:
                 value = job.func(*args, **kwargs)
             except Exception as exc:
-                _failed(job, run_id, attempt, exc)
-                raise
+                error = _failed(job, run_id, attempt, exc)
+                if error is exc:
+                    raise
+                raise error from exc
             finally:
                 close_old_connections()
             return _finish(job, run_id, attempt, value)

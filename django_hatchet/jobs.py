@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from typing import Any, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, overload
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils import timezone
 from . import encoding
 from .backends import Dispatch, get_backend
 from .conf import conf
+from .context import JobContext
 from .job_registry import registry
 from .runs import JobRun, RunStatus
 
@@ -38,6 +39,27 @@ class Priority(enum.IntEnum):
     HIGH = 3
 
 
+#: Hatchet's concurrency strategies (see docs/jobs.md).
+CONCURRENCY_STRATEGIES = (
+    "GROUP_ROUND_ROBIN",
+    "CANCEL_IN_PROGRESS",
+    "CANCEL_NEWEST",
+    "QUEUE_NEWEST",
+    "DROP_NEWEST",
+)
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """At most ``max_runs`` runs at once per value of ``key``, a CEL expression over the
+    run's input (``input.args[0]``, ``input.kwargs.customer_id``); the default key makes
+    the limit global. ``strategy`` says what happens to runs over the limit."""
+
+    max_runs: int
+    key: str = "'all'"
+    strategy: str = "GROUP_ROUND_ROBIN"
+
+
 @dataclass(frozen=True)
 class JobOptions:
     """A job's options, validated when decorating. ``None`` means the project default."""
@@ -50,6 +72,13 @@ class JobOptions:
     priority: Priority | None = None
     enqueue_on_commit: bool | None = None
     takes_context: bool = False
+    concurrency: Concurrency | None = None
+    #: Units of each rate limit (keys of HATCHET_RATE_LIMITS) that one run uses.
+    rate_limits: tuple[tuple[str, int], ...] = ()
+    #: Only workers started with this queue (``runworker --queue``) run the job.
+    queue: str | None = None
+    #: Events (``django_hatchet.send_event``) that start a run of the job.
+    on_events: tuple[str, ...] = ()
 
 
 def describe_function(func: Callable[..., Any]) -> str:
@@ -94,6 +123,9 @@ class Job(Generic[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the function now, in this process, like calling it undecorated."""
+        if self.takes_context:
+            func: Any = self.func
+            return func(JobContext(self, new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
         return self.func(*args, **kwargs)  # type: ignore[no-any-return]
 
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> JobRun[R]:
@@ -296,6 +328,9 @@ class AsyncJob(Job[P, R]):
     def __call__(  # type: ignore[override]
         self, *args: P.args, **kwargs: P.kwargs
     ) -> Coroutine[Any, Any, R]:
+        if self.takes_context:
+            func: Any = self.func
+            return func(JobContext(self, new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
         return self.func(*args, **kwargs)  # type: ignore[no-any-return]
 
 
@@ -343,6 +378,62 @@ def _check_number(where: str, what: str, value: Any, low: float, high: float) ->
         raise TypeError(f"{where}: {what} must be a number, not {type(value).__name__}.")
     if not low <= value <= high:
         raise ValueError(f"{where}: {what} must be between {low:g} and {high:g}, not {value}.")
+    return value
+
+
+def _check_concurrency(where: str, value: Any) -> Concurrency | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Concurrency(max_runs=value)
+    if not isinstance(value, Concurrency):
+        raise TypeError(
+            f"{where}: concurrency must be a django_hatchet.Concurrency or an int (max runs), "
+            f"not {type(value).__name__}."
+        )
+    if (
+        isinstance(value.max_runs, bool)
+        or not isinstance(value.max_runs, int)
+        or value.max_runs < 1
+    ):
+        raise ValueError(f"{where}: concurrency max_runs must be an int of 1 or more.")
+    if not isinstance(value.key, str) or not value.key.strip():
+        raise TypeError(f"{where}: concurrency key must be a CEL expression (a string).")
+    if value.strategy not in CONCURRENCY_STRATEGIES:
+        raise ValueError(
+            f"{where}: concurrency strategy {value.strategy!r} is not one of "
+            f"{', '.join(CONCURRENCY_STRATEGIES)}."
+        )
+    return value
+
+
+def _check_rate_limits(where: str, value: Any) -> tuple[tuple[str, int], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise TypeError(
+            f"{where}: rate_limits must be a dict of rate limit key to units, e.g. "
+            f"{{'smtp': 1}}, not {type(value).__name__}."
+        )
+    for key, units in value.items():
+        if not isinstance(key, str) or not NAME_RE.match(key):
+            raise ValueError(
+                f"{where}: rate limit key {key!r} must be letters, digits, '.', '_', '-'."
+            )
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(
+                f"{where}: rate limit {key!r} must use 1 or more units, not {units!r}."
+            )
+    return tuple(sorted(value.items()))
+
+
+def _check_name(where: str, what: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise ValueError(
+            f"{where}: {what} must be a non-empty string without spaces, not {value!r}."
+        )
     return value
 
 
@@ -398,6 +489,10 @@ def _build_job(
     priority: Priority | int | None,
     enqueue_on_commit: bool | None,
     takes_context: bool,
+    concurrency: Concurrency | int | None,
+    rate_limits: dict[str, int] | None,
+    queue: str | None,
+    on_events: list[str] | tuple[str, ...] | None,
 ) -> Job[Any, Any]:
     _check_function(func)
     where = f"@job on {describe_function(func)}"
@@ -433,6 +528,10 @@ def _build_job(
         priority=_check_priority(where, priority),
         enqueue_on_commit=_check_bool(f"{where}: enqueue_on_commit", enqueue_on_commit),
         takes_context=_check_takes_context(where, func, takes_context),
+        concurrency=_check_concurrency(where, concurrency),
+        rate_limits=_check_rate_limits(where, rate_limits),
+        queue=_check_name(where, "queue", queue),
+        on_events=tuple(_check_name(where, "on_events item", e) for e in on_events or ()),
     )
     cls: type[Job[Any, Any]] = AsyncJob if inspect.iscoroutinefunction(func) else Job
     new_job = cls(func, name, options)
@@ -445,6 +544,17 @@ class _JobDecorator(Protocol):
     def __call__(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncJob[P, R]: ...
     @overload
     def __call__(self, func: Callable[P, R], /) -> Job[P, R]: ...
+
+
+class _ContextJobDecorator(Protocol):
+    """With ``takes_context=True``: the job's callers do not pass the context."""
+
+    @overload
+    def __call__(
+        self, func: Callable[Concatenate[JobContext, P], Coroutine[Any, Any, R]], /
+    ) -> AsyncJob[P, R]: ...
+    @overload
+    def __call__(self, func: Callable[Concatenate[JobContext, P], R], /) -> Job[P, R]: ...
 
 
 @overload
@@ -462,8 +572,29 @@ def job(
     backoff_max_seconds: int | None = None,
     priority: Priority | int | None = None,
     enqueue_on_commit: bool | None = None,
-    takes_context: bool = False,
+    concurrency: Concurrency | int | None = None,
+    rate_limits: dict[str, int] | None = None,
+    queue: str | None = None,
+    on_events: list[str] | tuple[str, ...] | None = None,
+    takes_context: Literal[False] = False,
 ) -> _JobDecorator: ...
+@overload
+def job(
+    *,
+    name: str | None = None,
+    retries: int = 0,
+    timeout: timedelta | float | None = None,
+    schedule_timeout: timedelta | float | None = None,
+    backoff_factor: float | None = None,
+    backoff_max_seconds: int | None = None,
+    priority: Priority | int | None = None,
+    enqueue_on_commit: bool | None = None,
+    concurrency: Concurrency | int | None = None,
+    rate_limits: dict[str, int] | None = None,
+    queue: str | None = None,
+    on_events: list[str] | tuple[str, ...] | None = None,
+    takes_context: Literal[True],
+) -> _ContextJobDecorator: ...
 def job(
     func: Callable[..., Any] | None = None,
     /,
@@ -477,6 +608,10 @@ def job(
     priority: Priority | int | None = None,
     enqueue_on_commit: bool | None = None,
     takes_context: bool = False,
+    concurrency: Concurrency | int | None = None,
+    rate_limits: dict[str, int] | None = None,
+    queue: str | None = None,
+    on_events: list[str] | tuple[str, ...] | None = None,
 ) -> Any:
     """Register a function as a job; use bare (``@job``) or with options (``@job(retries=3)``)."""
 
@@ -492,6 +627,10 @@ def job(
             priority,
             enqueue_on_commit,
             takes_context,
+            concurrency,
+            rate_limits,
+            queue,
+            on_events,
         )
 
     if func is None:

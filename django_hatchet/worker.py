@@ -34,12 +34,19 @@ def inline_message() -> str | None:
     )
 
 
-def select_jobs(include: Sequence[str] = (), exclude: Sequence[str] = ()) -> list[Job[Any, Any]]:
-    """The registered jobs whose names match ``include`` (all if empty) and not ``exclude``.
+def select_jobs(
+    include: Sequence[str] = (), exclude: Sequence[str] = (), queues: Sequence[str] = ()
+) -> list[Job[Any, Any]]:
+    """The registered jobs whose names match ``include`` (all if empty) and not ``exclude``;
+    with ``queues``, only the jobs of those queues (``@job(queue=...)``), as in Celery's ``-Q``.
 
     Patterns are shell-style (``orders.*``); one that matches no job is an error.
     """
     jobs = list(registry)
+    if queues:
+        jobs = [j for j in jobs if j.options.queue in queues]
+        if not jobs:
+            raise CommandError(f"No job is on the queue(s) {', '.join(queues)}.")
     for pattern in (*include, *exclude):
         if not any(fnmatch.fnmatchcase(job.name, pattern) for job in jobs):
             known = ", ".join(job.name for job in jobs) or "none are registered"

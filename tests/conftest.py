@@ -11,6 +11,8 @@ import pytest
 from django_hatchet.conf import conf
 from django_hatchet.job_registry import registry
 
+pytest_plugins = ["tests.engine"]
+
 
 @pytest.fixture(autouse=True)
 def _isolate() -> Iterator[None]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 
-from django_hatchet import job
+from django_hatchet import Concurrency, JobContext, NonRetryable, job
 
 from .models import Note
 
@@ -44,3 +46,46 @@ def write_note(text: str) -> int:
 @job
 def bad_return() -> object:
     return {"when": object()}
+
+
+@job(retries=3, takes_context=True)
+def flaky(context: JobContext, succeed_on: int) -> dict[str, object]:
+    """Fails until its attempt number reaches ``succeed_on``."""
+    context.log(f"attempt {context.attempt}")
+    if context.attempt < succeed_on:
+        raise JobBroke(f"attempt {context.attempt}")
+    return {"attempt": context.attempt, "run_id": context.run_id}
+
+
+@job(retries=2, takes_context=True)
+def refuses(context: JobContext) -> None:
+    raise NonRetryable(f"bad input, attempt {context.attempt}")
+
+
+@job(timeout=1)
+async def too_slow(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+@job
+async def sleeper(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+@job(concurrency=Concurrency(max_runs=1, key="'exclusive'"))
+async def exclusive(seconds: float) -> dict[str, float]:
+    start = time.time()
+    await asyncio.sleep(seconds)
+    return {"start": start, "end": time.time()}
+
+
+@job(queue="special")
+def on_special_queue() -> int:
+    return os.getpid()
+
+
+@job(on_events=["tests:note"])
+def note_from_event(text: str) -> int:
+    return Note.objects.create(text=text).pk

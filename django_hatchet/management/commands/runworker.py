@@ -44,6 +44,13 @@ class Command(BaseCommand):
             "--exclude", nargs="+", default=[], metavar="PATTERN", help="Leave these jobs out."
         )
         parser.add_argument(
+            "--queue",
+            nargs="+",
+            default=[],
+            metavar="QUEUE",
+            help="Run only the jobs of these queues (@job(queue=...)), and receive their runs.",
+        )
+        parser.add_argument(
             "--label",
             type=label,
             action="append",
@@ -60,11 +67,18 @@ class Command(BaseCommand):
             return
         from ...engine import EngineError
 
+        labels = dict(options["labels"])
+        if options["queue"]:
+            from ...engine import QUEUE_LABEL
+
+            if len(options["queue"]) > 1:
+                raise CommandError("A worker serves one queue; start one worker per queue.")
+            labels[QUEUE_LABEL] = options["queue"][0]
         worker = Worker(
             name=options["name"],
             slots=options["slots"],
-            labels=dict(options["labels"]),
-            jobs=select_jobs(options["jobs"], options["exclude"]),
+            labels=labels,
+            jobs=select_jobs(options["jobs"], options["exclude"], options["queue"]),
             stdout=self.stdout,
         )
         try:

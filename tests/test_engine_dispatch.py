@@ -1,0 +1,158 @@
+"""Dispatch, results and the engine-owned options, on a real Hatchet engine and worker."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import django_hatchet
+from django_hatchet import JobCancelled, JobFailed, JobTimeout, RunStatus
+from tests.engine import ROOT, worker_environment
+from tests.testapp import tasks
+
+pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
+
+
+def test_delay_runs_on_a_worker_and_get_returns_the_result():
+    assert django_hatchet.jobs_enabled()
+    run = tasks.add.delay(2, 3)
+    assert run.engine_run_id  # The engine's id, next to ours.
+    assert run.id != run.engine_run_id
+    assert run.get(timeout=30) == 5
+    assert run.status is RunStatus.COMPLETED
+
+
+def test_arguments_map_to_args_and_kwargs():
+    run = tasks.echo.apply_async(args=[(1, 2)], kwargs={"x": {"y": None}})
+    assert run.get(timeout=30) == {"args": [[1, 2]], "kwargs": {"x": {"y": None}}}
+
+
+def test_async_job():
+    assert tasks.async_add.delay(20, 22).get(timeout=30) == 42
+
+
+async def test_adelay_and_aget():
+    run = await tasks.add.adelay(1, 1)
+    assert await run.aget(timeout=30) == 2
+
+
+def test_failure_raises_job_failed_with_the_original_error():
+    run = tasks.fail.delay("it broke")
+    with pytest.raises(JobFailed) as info:
+        run.get(timeout=30)
+    error = info.value
+    assert error.exc_type == "JobBroke"
+    assert error.exc_message == "it broke"
+    assert "raise JobBroke(message)" in error.traceback
+    assert error.run_id == run.id
+    assert run.status is RunStatus.FAILED
+
+
+def test_a_return_value_that_is_not_json_fails_the_run():
+    with pytest.raises(JobFailed, match="bad_return returned a value of type object"):
+        tasks.bad_return.delay().get(timeout=30)
+
+
+def test_countdown_makes_a_scheduled_run():
+    run = tasks.add.apply_async(args=[3, 4], countdown=2)
+    assert run.status is RunStatus.SCHEDULED
+    assert run.get(timeout=60) == 7
+
+
+def test_eta_makes_a_scheduled_run():
+    eta = datetime.now(timezone.utc) + timedelta(seconds=2)
+    run = tasks.add.apply_async(args=[1, 1], eta=eta)
+    assert run.get(timeout=60) == 2
+
+
+def test_cancel_a_scheduled_run_before_it_fires():
+    run = tasks.add.apply_async(args=[1, 1], countdown=120)
+    run.cancel()
+    assert run.status is RunStatus.CANCELLED
+    with pytest.raises(JobCancelled):
+        run.get(timeout=5)
+
+
+def test_cancel_a_running_run():
+    run = tasks.sleeper.delay(60)
+    deadline = time.monotonic() + 30
+    while run.status is not RunStatus.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run.cancel()
+    with pytest.raises(JobCancelled):
+        run.get(timeout=30)
+    assert run.status is RunStatus.CANCELLED
+
+
+def test_get_with_a_timeout_raises_job_timeout():
+    run = tasks.sleeper.delay(5)
+    with pytest.raises(JobTimeout, match=r"did not finish within 0\.5 s"):
+        run.get(timeout=0.5)
+    assert run.get(timeout=30) == 5
+
+
+def test_the_result_is_read_from_another_process(hatchet_engine, namespace):
+    run = tasks.add.delay(40, 2)
+    code = (
+        "import django, json, sys; django.setup(); import django_hatchet; "
+        "run = django_hatchet.get_run(sys.argv[1]); "
+        "print(json.dumps([run.job_name, run.get(timeout=30), str(run.status)]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, run.id],
+        cwd=ROOT,
+        env=worker_environment(hatchet_engine, namespace),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    last_line = result.stdout.splitlines()[-1]
+    assert json.loads(last_line) == ["tests.testapp.tasks.add", 42, "COMPLETED"]
+
+
+def test_retries_until_success_with_the_attempt_number():
+    result = tasks.flaky.delay(succeed_on=3).get(timeout=60)
+    assert result["attempt"] == 3
+
+
+def test_retries_run_out():
+    with pytest.raises(JobFailed, match="attempt 4"):
+        tasks.flaky.delay(succeed_on=10).get(timeout=60)
+
+
+def test_non_retryable_fails_at_once():
+    with pytest.raises(JobFailed, match="bad input, attempt 1") as info:
+        tasks.refuses.delay().get(timeout=60)
+    assert "NonRetryable" in info.value.exc_message
+
+
+def test_execution_timeout_fails_the_run():
+    with pytest.raises(JobFailed) as info:
+        tasks.too_slow.delay(30).get(timeout=60)
+    assert "timed out" in str(info.value).lower() or "timeout" in str(info.value).lower()
+
+
+def test_concurrency_limit_is_honoured():
+    runs = [tasks.exclusive.delay(1) for _ in range(3)]
+    spans = sorted((r.get(timeout=60)["start"], r.get(timeout=60)["end"]) for r in runs)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert start >= end - 0.05, spans  # never two at once
+
+
+def test_delay_many_in_bulk():
+    runs = tasks.add.delay_many((i, i) for i in range(1000))
+    assert len(runs) == 1000
+    assert all(run.engine_run_id for run in runs)
+    assert [run.get(timeout=120) for run in runs[::50]] == [2 * i for i in range(0, 1000, 50)]
+
+
+def test_delay_many_refuses_bad_items():
+    with pytest.raises(TypeError, match=r"item 1 is int; each item must be a tuple"):
+        tasks.add.delay_many([(1, 2), 3])  # type: ignore[list-item]
