@@ -42,6 +42,30 @@ def check_crons(
     ]
 
 
+def check_rate_limits(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    from .job_registry import registry
+
+    limits = getattr(settings, "HATCHET_RATE_LIMITS", {})
+    if setting_error("HATCHET_RATE_LIMITS", limits):
+        return []  # django_hatchet.E001
+    return [
+        checks.Error(
+            f"Job {job.name} uses the rate limit {key!r}, which HATCHET_RATE_LIMITS does not "
+            "declare.",
+            hint=f'Add it to HATCHET_RATE_LIMITS, e.g. {{"{key}": (10, "second")}}, or fix the '
+            "key in @job(rate_limits=...).",
+            obj=job.name,
+            id="django_hatchet.E008",
+        )
+        for job in registry
+        for key, _ in job.options.rate_limits
+        if key not in limits
+    ]
+
+
 def register() -> None:
     checks.register(check_settings)
     checks.register(check_crons)
+    checks.register(check_rate_limits)

@@ -28,6 +28,22 @@ def _duration(value: timedelta | float) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
+RATE_LIMIT_PERIODS = ("second", "minute", "hour", "day", "week", "month", "year")
+
+
+def _is_rate_limits(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str)
+        and isinstance(limit, (tuple, list))
+        and len(limit) == 2
+        and isinstance(limit[0], int)
+        and not isinstance(limit[0], bool)
+        and limit[0] > 0
+        and str(limit[1]).lower() in RATE_LIMIT_PERIODS
+        for key, limit in value.items()
+    )
+
+
 def _is_str_list(value: object) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
 
@@ -109,6 +125,18 @@ SETTINGS: dict[str, SettingSpec] = {
                 )
             ),
             "a dict of label name to str or int",
+        ),
+        SettingSpec(
+            "HATCHET_RATE_LIMITS",
+            {},
+            _is_rate_limits,
+            'a dict of rate limit key to (limit, per), e.g. {"smtp": (100, "minute")}',
+        ),
+        SettingSpec(
+            "HATCHET_WORKER_CONNECT_ATTEMPTS",
+            10,
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+            "a positive int",
         ),
         SettingSpec(
             "HATCHET_CRONS",
@@ -223,6 +251,14 @@ class Settings:
     @property
     def WORKER_LABELS(self) -> dict[str, str | int]:
         return dict(self._get("HATCHET_WORKER_LABELS"))
+
+    @property
+    def RATE_LIMITS(self) -> dict[str, tuple[int, str]]:
+        return {k: (v[0], str(v[1]).lower()) for k, v in self._get("HATCHET_RATE_LIMITS").items()}
+
+    @property
+    def WORKER_CONNECT_ATTEMPTS(self) -> int:
+        return self._get("HATCHET_WORKER_CONNECT_ATTEMPTS")  # type: ignore[no-any-return]
 
     @property
     def INLINE(self) -> bool:

@@ -67,7 +67,7 @@ class Worker:
         labels: dict[str, str | int] | None = None,
         jobs: Iterable[Job[Any, Any]] | None = None,
         stdout: Output | None = None,
-        connect_attempts: int = 10,
+        connect_attempts: int | None = None,
     ) -> None:
         self.name = name or conf.WORKER_NAME
         self.slots = slots or conf.WORKER_SLOTS
@@ -75,7 +75,7 @@ class Worker:
         self.jobs = list(registry if jobs is None else jobs)
         self.crons = [c for c in load_crons() if c.job in {j.name for j in self.jobs}]
         self.stdout = stdout
-        self.connect_attempts = connect_attempts
+        self.connect_attempts = connect_attempts or conf.WORKER_CONNECT_ATTEMPTS
 
     def write(self, text: str) -> None:
         if self.stdout is not None:
@@ -91,6 +91,8 @@ class Worker:
                 "No jobs to run: the registry is empty, or --jobs/--exclude left none."
             )
         address = engine.connect(self.connect_attempts, on_retry=self._say_retry)
+        if conf.RATE_LIMITS:
+            engine.put_rate_limits(conf.RATE_LIMITS)
         from .cron_sync import sync_crons
 
         plan = sync_crons(self.crons)

@@ -89,3 +89,14 @@ def on_special_queue() -> int:
 @job(on_events=["tests:note"])
 def note_from_event(text: str) -> int:
     return Note.objects.create(text=text).pk
+
+
+@job(rate_limits={"tests-per-second": 1})
+def rate_limited() -> float:
+    return time.time()
+
+
+@job(queue="drain")
+async def drain_sleeper(seconds: float) -> float:
+    await asyncio.sleep(seconds)
+    return seconds

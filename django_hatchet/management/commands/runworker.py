@@ -51,6 +51,12 @@ class Command(BaseCommand):
             help="Run only the jobs of these queues (@job(queue=...)), and receive their runs.",
         )
         parser.add_argument(
+            "--connect-attempts",
+            type=positive_int,
+            help="How often to try an engine that cannot be reached, with backoff "
+            "(default: HATCHET_WORKER_CONNECT_ATTEMPTS).",
+        )
+        parser.add_argument(
             "--label",
             type=label,
             action="append",
@@ -80,6 +86,7 @@ class Command(BaseCommand):
             labels=labels,
             jobs=select_jobs(options["jobs"], options["exclude"], options["queue"]),
             stdout=self.stdout,
+            connect_attempts=options["connect_attempts"],
         )
         try:
             worker.run()

@@ -1,0 +1,196 @@
+"""``manage.py runworker`` as a real process, against a real engine."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from django_hatchet import RunStatus, send_event
+from tests.engine import ROOT, worker_environment
+from tests.testapp import tasks
+from tests.testapp.models import Note
+
+pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings")]
+
+
+def wait_for(predicate, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def test_banner_lists_engine_jobs_and_crons(start_worker):
+    worker = start_worker("--queue", "special", "--slots", "3", "--name", "banner-test")
+    banner = worker.output()
+    assert "django-hatchet worker 'banner-test' on the Hatchet engine at 127.0.0.1:" in banner
+    assert "slots: 3; labels: {'queue': 'special'}" in banner
+    assert "tests.testapp.tasks.on_special_queue" in banner
+    assert "tests.testapp.tasks.add" not in banner  # not on that queue
+
+
+def test_a_queue_routes_its_jobs_to_its_workers(start_worker):
+    worker = start_worker("--queue", "special")
+    pid = tasks.on_special_queue.delay().get(timeout=60)
+    assert pid == worker.process.pid
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["django-admin", "runworker", "--settings=tests.settings", "--queue", "special"],
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "runworker",
+            "--settings=tests.settings",
+            "--queue",
+            "special",
+        ],
+    ],
+    ids=["django-admin", "python -m django"],
+)
+def test_starts_from_every_entry_point(command, hatchet_engine, namespace, tmp_path):
+    if command[0] == "django-admin":
+        command[0] = str(Path(sys.executable).with_name("django-admin"))
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=worker_environment(hatchet_engine, namespace),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_for(lambda: "waiting for tasks" in log.read_text(), 60), log.read_text()
+        assert tasks.on_special_queue.delay().get(timeout=60) == process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()
+
+
+def test_sigterm_drains_the_runs_in_flight_then_exits_0(start_worker):
+    worker = start_worker("--queue", "drain")
+    run = tasks.drain_sleeper.delay(3)
+    assert wait_for(lambda: run.status is RunStatus.RUNNING, 30)
+    worker.signal(signal.SIGTERM)
+    assert worker.process.wait(60) == 0, worker.output()
+    assert run.get(timeout=10) == 3
+    assert "waiting for" in worker.output()
+
+
+def test_a_second_signal_forces_the_stop(start_worker):
+    worker = start_worker("--queue", "drain")
+    run = tasks.drain_sleeper.delay(60)
+    assert wait_for(lambda: run.status is RunStatus.RUNNING, 30)
+    worker.signal(signal.SIGTERM)
+    time.sleep(1)
+    worker.signal(signal.SIGTERM)
+    assert worker.process.wait(30) != 0
+    run.cancel()
+
+
+def run_command(env, *args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "manage.py", "runworker", "--settings=tests.settings", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_unreachable_engine_is_retried_then_reported(hatchet_engine, namespace):
+    env = worker_environment(hatchet_engine, namespace)
+    env["HATCHET_CLIENT_HOST_PORT"] = "127.0.0.1:1"
+    result = run_command(env, "--connect-attempts", "2")
+    assert result.returncode == 1
+    assert "Cannot reach the Hatchet engine at 127.0.0.1:1" in result.stdout
+    assert "retrying in 1 s" in result.stdout
+    assert (
+        "CommandError: Cannot reach the Hatchet engine at 127.0.0.1:1 after 2 attempts"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_token_the_engine_refuses(hatchet_engine, namespace):
+    env = worker_environment(hatchet_engine, namespace)
+    header, payload, signature = env["HATCHET_CLIENT_TOKEN"].split(".")
+    env["HATCHET_CLIENT_TOKEN"] = f"{header}.{payload}.{signature[::-1]}"
+    result = run_command(env, "--connect-attempts", "1")
+    assert result.returncode == 1
+    assert "refused the token" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_token_that_is_not_a_jwt(hatchet_engine, namespace):
+    env = worker_environment(hatchet_engine, namespace)
+    env["HATCHET_CLIENT_TOKEN"] = "not-a-token"
+    result = run_command(env)
+    assert result.returncode == 1
+    assert "The Hatchet client settings are not valid" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_arguments_are_command_errors(hatchet_engine, namespace):
+    env = worker_environment(hatchet_engine, namespace)
+    result = run_command(env, "--slots", "0")
+    assert result.returncode != 0
+    assert "--slots: 0 is not 1 or more" in result.stderr
+    result = run_command(env, "--jobs", "nope.*")
+    assert "No job matches 'nope.*'" in result.stderr
+
+
+@pytest.mark.usefixtures("worker")
+def test_rate_limit_spaces_runs():
+    runs = [tasks.rate_limited.delay() for _ in range(3)]
+    times = sorted(run.get(timeout=60) for run in runs)
+    assert times[-1] - times[0] >= 1.5, times  # 1 a second: 3 runs span about 2 s
+
+
+def postgres_only():
+    from django.conf import settings
+
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        pytest.skip("the worker process shares the test database only on PostgreSQL")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_an_orm_job_on_postgres():
+    postgres_only()
+    pk = tasks.write_note.delay("from the worker").get(timeout=60)
+    assert Note.objects.get(pk=pk).text == "from the worker"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_an_event_runs_the_jobs_that_listen_to_it():
+    postgres_only()
+    send_event("tests:note", {"text": "from an event"})
+    assert wait_for(lambda: Note.objects.filter(text="from an event").exists(), 60)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_a_job_enqueued_in_a_transaction_is_dispatched_on_commit():
+    from django.db import transaction
+
+    postgres_only()
+    with transaction.atomic():
+        run = tasks.write_note.delay("on commit")
+        assert run.status is RunStatus.PENDING
+        assert run.engine_run_id is None
+    assert run.engine_run_id is not None
+    assert Note.objects.get(pk=run.get(timeout=60)).text == "on commit"
