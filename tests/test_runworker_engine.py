@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -194,3 +195,21 @@ def test_a_job_enqueued_in_a_transaction_is_dispatched_on_commit():
         assert run.engine_run_id is None
     assert run.engine_run_id is not None
     assert Note.objects.get(pk=run.get(timeout=60)).text == "on commit"
+
+
+def test_reload_restarts_the_worker_when_code_changes(start_worker):
+    worker = start_worker("--reload", "--queue", "special")
+    first = tasks.on_special_queue.delay().get(timeout=60)
+    source = Path(tasks.__file__)
+    stat = source.stat()
+    os.utime(source, (stat.st_atime, stat.st_mtime + 1))
+    try:
+        assert wait_for(lambda: worker.output().count("waiting for tasks") == 2, 60), (
+            worker.output()
+        )
+    finally:
+        os.utime(source, (stat.st_atime, stat.st_mtime))
+    assert f"{source} changed: restarting the worker" in worker.output()
+    second = tasks.on_special_queue.delay().get(timeout=60)
+    assert second != first  # A new worker process ran it.
+    assert worker.stop() == 0

@@ -51,6 +51,11 @@ class Command(BaseCommand):
             help="Run only the jobs of these queues (@job(queue=...)), and receive their runs.",
         )
         parser.add_argument(
+            "--reload",
+            action="store_true",
+            help="Restart the worker when code changes (for development).",
+        )
+        parser.add_argument(
             "--connect-attempts",
             type=positive_int,
             help="How often to try an engine that cannot be reached, with backoff "
@@ -70,6 +75,13 @@ class Command(BaseCommand):
         message = inline_message()
         if message is not None:
             self.stdout.write(self.style.WARNING(message))
+            return
+        if options["reload"]:
+            from ...reloader import reload_worker
+
+            code = reload_worker(lambda text: self.stdout.write(self.style.NOTICE(text)))
+            if code:
+                raise CommandError(f"The worker exited with status {code}.", returncode=code)
             return
         from ...engine import EngineError
 

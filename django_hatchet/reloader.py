@@ -1,0 +1,115 @@
+"""``runworker --reload``: restart the worker when code changes.
+
+Django's autoreloader runs a command in a thread, but the SDK's worker must own the main
+thread (it installs signal handlers). So here the parent process only watches files and runs
+the real worker as a child process, stopping it gracefully (SIGTERM, which drains the runs in
+flight) and starting a new one when a watched file changes.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import FrameType
+
+from django.utils import autoreload
+
+RELOAD_FLAG = "--reload"
+
+
+def child_command(argv: list[str]) -> list[str]:
+    """The command line of the worker itself: this one, without ``--reload``."""
+    return [sys.executable, *(a for a in argv if a != RELOAD_FLAG)]
+
+
+def watched_files() -> set[Path]:
+    """Every Python module this process imported (the project, apps and their jobs)."""
+    return set(autoreload.iter_all_python_module_files())
+
+
+def snapshot(files: Iterable[Path]) -> dict[Path, float]:
+    mtimes = {}
+    for path in files:
+        try:
+            mtimes[path] = path.stat().st_mtime
+        except OSError:
+            continue
+    return mtimes
+
+
+def changed(before: dict[Path, float], after: dict[Path, float]) -> Path | None:
+    for path, mtime in after.items():
+        if before.get(path, mtime) != mtime:
+            return path
+    return next(iter(before.keys() - after.keys()), None)
+
+
+class Reloader:
+    """Run ``command`` and restart it whenever one of the watched files changes."""
+
+    def __init__(
+        self,
+        command: list[str],
+        write: Callable[[str], None],
+        *,
+        interval: float = 1.0,
+        stop_timeout: float = 60.0,
+    ) -> None:
+        self.command = command
+        self.write = write
+        self.interval = interval
+        self.stop_timeout = stop_timeout
+        self._stopping = False
+
+    def run(self) -> int:
+        """Supervise until SIGTERM or SIGINT; return the exit code."""
+        previous = {s: signal.signal(s, self._stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while True:
+                files = snapshot(watched_files())
+                # Its own session: a Ctrl-C reaches this process only, which stops the
+                # worker with one SIGTERM (a second signal would force the worker's stop).
+                child = subprocess.Popen(self.command, start_new_session=True)
+                path = self._watch(child, files)
+                if path is None:  # Stopped, or the worker exited by itself.
+                    return self._finish(child)
+                self.write(f"{path} changed: restarting the worker (it finishes its runs first).")
+                self._stop_child(child)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _watch(self, child: subprocess.Popen[bytes], files: dict[Path, float]) -> Path | None:
+        while not self._stopping and child.poll() is None:
+            time.sleep(self.interval)
+            path = changed(files, snapshot(files))
+            if path is not None:
+                return path
+        return None
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def _stop_child(self, child: subprocess.Popen[bytes]) -> None:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.write(f"The worker did not stop within {self.stop_timeout:.0f} s; killing it.")
+                child.kill()
+                child.wait()
+
+    def _finish(self, child: subprocess.Popen[bytes]) -> int:
+        self._stop_child(child)
+        return child.returncode if child.returncode is not None else 0
+
+
+def reload_worker(write: Callable[[str], None]) -> int:
+    """Run the current command line without ``--reload`` under a Reloader."""
+    write("Watching for code changes; the worker restarts when a file changes (--reload).")
+    return Reloader(child_command(list(sys.argv)), write).run()
