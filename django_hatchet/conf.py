@@ -66,6 +66,13 @@ SETTINGS: dict[str, SettingSpec] = {
             "a string (the Hatchet API token) or None",
         ),
         SettingSpec("HATCHET_ALWAYS_INLINE", False, lambda v: isinstance(v, bool), "True or False"),
+        SettingSpec("HATCHET_EMBEDDED", False, lambda v: isinstance(v, bool), "True or False"),
+        SettingSpec(
+            "HATCHET_EMBEDDED_CONNECTION_FILE",
+            None,
+            lambda v: v is None or isinstance(v, (str, os.PathLike)),
+            "a path or None",
+        ),
         SettingSpec(
             "HATCHET_ENQUEUE_ON_COMMIT", True, lambda v: isinstance(v, bool), "True or False"
         ),
@@ -189,16 +196,32 @@ class Settings:
         except KeyError:
             pass
         token = self._get("HATCHET_CLIENT_TOKEN") or os.environ.get("HATCHET_CLIENT_TOKEN") or None
+        if token is None and self.EMBEDDED_CONNECTION:
+            token = self.EMBEDDED_CONNECTION["token"]
         self._cache["token"] = token
         return token
 
     @property
+    def EMBEDDED_CONNECTION(self) -> dict[str, Any] | None:
+        """With ``HATCHET_EMBEDDED``: how to reach ``runworker --embedded``'s engine, if it runs."""
+        if "embedded" not in self._cache:
+            connection = None
+            if self._get("HATCHET_EMBEDDED"):
+                from . import embedded
+
+                connection = embedded.read()
+            self._cache["embedded"] = connection
+        return self._cache["embedded"]  # type: ignore[no-any-return]
+
+    @property
     def TOKEN_SOURCE(self) -> str | None:
-        """Where the token comes from: 'settings', 'environment', or None."""
+        """Where the token comes from: 'settings', 'environment', 'embedded', or None."""
         if self._get("HATCHET_CLIENT_TOKEN"):
             return "settings"
         if os.environ.get("HATCHET_CLIENT_TOKEN"):
             return "environment"
+        if self.EMBEDDED_CONNECTION:
+            return "embedded"
         return None
 
     @property
@@ -225,7 +248,16 @@ class Settings:
     def CLIENT_OPTIONS(self) -> dict[str, str]:
         """Connection settings given in Django's settings (the SDK reads the rest from the
         environment), by ``ClientConfig`` field name."""
-        options = {}
+        options: dict[str, str] = {}
+        connection = self.EMBEDDED_CONNECTION
+        if connection and not (
+            self._get("HATCHET_CLIENT_TOKEN") or os.environ.get("HATCHET_CLIENT_TOKEN")
+        ):
+            options.update(
+                host_port=connection["host_port"],
+                server_url=connection["server_url"],
+                tls_strategy="none",
+            )
         for field in ("host_port", "server_url", "tls_strategy", "namespace"):
             value = self._get(f"HATCHET_CLIENT_{field.upper()}")
             if value is not None:

@@ -233,6 +233,23 @@ def connect(attempts: int, on_retry: Callable[[str, str, float], None]) -> str:
     raise AssertionError("unreachable")
 
 
+def start_embedded() -> dict[str, str]:
+    """Start the SDK's embedded engine, owned by this process (it stops when the process
+    ends); return how to connect to it."""
+    from hatchet_sdk.config import EmbeddedHatchetConfig
+    from hatchet_sdk.embedded import resolve_embedded_connection
+
+    try:
+        config = resolve_embedded_connection(ClientConfig(embedded=EmbeddedHatchetConfig()))
+    except (RuntimeError, TimeoutError, OSError) as exc:
+        raise EngineError(
+            f"The embedded Hatchet engine did not start: {exc}. Without internet access, point "
+            "HATCHET_CLIENT_EMBEDDED_BINARY_PATH at a sidecar (in this repository: "
+            "scripts/hatchet-engine build), and HATCHET_CLIENT_EMBEDDED_DATABASE_URL at a Postgres."
+        ) from None
+    return {"token": config.token, "host_port": config.host_port, "server_url": config.server_url}
+
+
 def start_worker(name: str, slots: int, labels: dict[str, str | int], jobs: list[Any]) -> None:
     """Build the SDK's worker for these jobs and run it until it is stopped.
 

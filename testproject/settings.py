@@ -79,6 +79,10 @@ STATIC_URL = "static/"
 # Unset: jobs run inline. Set (here or in the environment): jobs go to the Hatchet engine.
 HATCHET_CLIENT_TOKEN = env("HATCHET_CLIENT_TOKEN", default=None)
 
+# Development with a local engine and no token: `manage.py runworker --embedded` starts one,
+# and with HATCHET_EMBEDDED=1 the web process finds it (see docs/engine.md).
+HATCHET_EMBEDDED = env.bool("HATCHET_EMBEDDED", default=False)
+
 HATCHET_CRONS = {
     # Every night at 03:00 UTC, the report of the day before (the job's default).
     "nightly-report": {

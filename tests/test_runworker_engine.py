@@ -213,3 +213,74 @@ def test_reload_restarts_the_worker_when_code_changes(start_worker):
     second = tasks.on_special_queue.delay().get(timeout=60)
     assert second != first  # A new worker process ran it.
     assert worker.stop() == 0
+
+
+def test_embedded_mode_shares_one_local_engine_with_the_web_process(tmp_path, hatchet_engine):
+    from django.test import override_settings
+
+    connection_file = tmp_path / "embedded.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HATCHET_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        PYTHONPATH=str(ROOT),
+        HATCHET_CLIENT_EMBEDDED_BINARY_PATH=subprocess.check_output(
+            [str(ROOT / "scripts" / "hatchet-engine"), "build"], text=True
+        ).strip(),
+        HATCHET_CLIENT_EMBEDDED_DATABASE_URL=subprocess.check_output(
+            [str(ROOT / "scripts" / "postgres")],
+            env={**os.environ, "PG_DB": "hatchet_engine_embedded_test"},
+            text=True,
+        ).strip(),
+        HATCHET_CLIENT_EMBEDDED_GRPC_PORT="7477",
+        HATCHET_CLIENT_EMBEDDED_API_PORT="9288",
+    )
+    settings_file = tmp_path / "embedded_settings.py"
+    settings_file.write_text(
+        "from tests.settings import *\n"
+        f"HATCHET_EMBEDDED_CONNECTION_FILE = {str(connection_file)!r}\n"
+    )
+    env["PYTHONPATH"] = f"{tmp_path}:{ROOT}"
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "runworker",
+                "--embedded",
+                "--settings=embedded_settings",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_for(lambda: "waiting for tasks" in log.read_text(), 120), log.read_text()
+        assert "Embedded engine at 127.0.0.1:7477" in log.read_text()
+        with override_settings(
+            HATCHET_CLIENT_TOKEN=None,
+            HATCHET_CLIENT_HOST_PORT=None,
+            HATCHET_CLIENT_SERVER_URL=None,
+            HATCHET_CLIENT_TLS_STRATEGY=None,
+            HATCHET_CLIENT_NAMESPACE=None,
+            HATCHET_EMBEDDED=True,
+            HATCHET_EMBEDDED_CONNECTION_FILE=str(connection_file),
+        ):
+            from django_hatchet.conf import conf
+
+            assert conf.TOKEN_SOURCE == "embedded"
+            assert tasks.add.delay(20, 1).get(timeout=60) == 21
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()
+    assert not connection_file.exists()  # Withdrawn when the worker stops.
+
+
+def test_embedded_refuses_when_a_token_is_configured(hatchet_engine, namespace):
+    result = run_command(worker_environment(hatchet_engine, namespace), "--embedded")
+    assert result.returncode == 1
+    assert (
+        "--embedded starts a local engine for development, but a token is configured"
+        in result.stderr
+    )

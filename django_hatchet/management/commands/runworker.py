@@ -56,6 +56,12 @@ class Command(BaseCommand):
             help="Restart the worker when code changes (for development).",
         )
         parser.add_argument(
+            "--embedded",
+            action="store_true",
+            help="Development: start a local Hatchet engine (the SDK's embedded mode) and "
+            "publish its connection for processes with HATCHET_EMBEDDED = True.",
+        )
+        parser.add_argument(
             "--connect-attempts",
             type=positive_int,
             help="How often to try an engine that cannot be reached, with backoff "
@@ -72,6 +78,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["embedded"] and not options["reload"]:
+            self.start_embedded_engine()
         message = inline_message()
         if message is not None:
             self.stdout.write(self.style.WARNING(message))
@@ -79,6 +87,12 @@ class Command(BaseCommand):
         if options["reload"]:
             from ...reloader import reload_worker
 
+            if options["embedded"]:
+                raise CommandError(
+                    "--reload and --embedded do not go together: a restart would start a new "
+                    "engine. Start the engine once (scripts/hatchet-engine start, or a worker "
+                    "with --embedded) and reload the other worker."
+                )
             code = reload_worker(lambda text: self.stdout.write(self.style.NOTICE(text)))
             if code:
                 raise CommandError(f"The worker exited with status {code}.", returncode=code)
@@ -104,3 +118,37 @@ class Command(BaseCommand):
             worker.run()
         except EngineError as exc:
             raise CommandError(str(exc)) from None
+
+    def start_embedded_engine(self) -> None:
+        """Start an engine in this process and make this process (and the web process, with
+        HATCHET_EMBEDDED = True) use it."""
+        import atexit
+        import os
+
+        from ...conf import conf
+        from ...embedded import publish, withdraw
+        from ...engine import EngineError, start_embedded
+
+        if conf.CLIENT_TOKEN is not None and conf.TOKEN_SOURCE != "embedded":
+            raise CommandError(
+                f"--embedded starts a local engine for development, but a token is configured "
+                f"(in the {conf.TOKEN_SOURCE}); unset HATCHET_CLIENT_TOKEN, or drop --embedded."
+            )
+        self.stdout.write("Starting an embedded Hatchet engine (development only)...")
+        try:
+            connection = start_embedded()
+        except EngineError as exc:
+            raise CommandError(str(exc)) from None
+        os.environ.update(
+            HATCHET_CLIENT_TOKEN=connection["token"],
+            HATCHET_CLIENT_HOST_PORT=connection["host_port"],
+            HATCHET_CLIENT_SERVER_URL=connection["server_url"],
+            HATCHET_CLIENT_TLS_STRATEGY="none",
+        )
+        conf.reset()
+        path = publish(connection)
+        atexit.register(withdraw)
+        self.stdout.write(
+            f"Embedded engine at {connection['host_port']} (API {connection['server_url']}); "
+            f"its connection is in {path}, for processes with HATCHET_EMBEDDED = True."
+        )
