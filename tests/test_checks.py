@@ -137,3 +137,33 @@ def test_checks_run_through_manage_py_check():
         pytest.raises(SystemCheckError, match=r"django_hatchet.E005"),
     ):
         call_command("check")
+
+
+def test_e008_a_job_uses_an_undeclared_rate_limit():
+    with override_settings(HATCHET_RATE_LIMITS={}):
+        errors = [m for m in run_checks() if m.id == "django_hatchet.E008"]
+    assert len(errors) == 1
+    assert (
+        "uses the rate limit 'tests-per-second', which HATCHET_RATE_LIMITS does not declare"
+        in errors[0].msg
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("HATCHET_RATE_LIMITS", {"smtp": 10}),
+        ("HATCHET_RATE_LIMITS", {"smtp": (10, "fortnight")}),
+        ("HATCHET_DEFAULT_TIMEOUT", 0),
+        ("HATCHET_DEFAULT_SCHEDULE_TIMEOUT", "1h"),
+        ("HATCHET_WORKER_SLOTS", 0),
+        ("HATCHET_WORKER_NAME", ""),
+        ("HATCHET_WORKER_LABELS", {"zone": True}),
+        ("HATCHET_WORKER_CONNECT_ATTEMPTS", -1),
+        ("HATCHET_CLIENT_HOST_PORT", 7077),
+        ("HATCHET_EMBEDDED", "yes"),
+    ],
+)
+def test_e001_engine_and_worker_settings(setting, value):
+    with override_settings(**{setting: value}):
+        assert ids(check_settings()) == ["django_hatchet.E001"]

@@ -262,3 +262,85 @@ def test_in_a_test_case_the_setting_runs_jobs_at_once():
 def test_a_job_that_enqueues_a_job():
     run = tasks.echo.delay(tasks.add.delay(1, 2).get())
     assert run.get() == {"args": [3], "kwargs": {}}
+
+
+# Signals, cancel, bulk, events ------------------------------------------------------------
+
+
+def test_signals_are_sent_around_an_inline_run():
+    from django_hatchet.signals import job_enqueued, job_finished, job_started
+
+    seen = []
+
+    def record(signal_name):
+        def receiver(sender, **kwargs):
+            seen.append((signal_name, sender.name, kwargs.get("status")))
+
+        return receiver
+
+    receivers = [record("enqueued"), record("started"), record("finished")]
+    for signal, receiver in zip((job_enqueued, job_started, job_finished), receivers, strict=True):
+        signal.connect(receiver)
+    try:
+        tasks.add.delay(1, 2)
+        tasks.fail.delay("x")
+    finally:
+        for signal, receiver in zip(
+            (job_enqueued, job_started, job_finished), receivers, strict=True
+        ):
+            signal.disconnect(receiver)
+    add, fail = "tests.testapp.tasks.add", "tests.testapp.tasks.fail"
+    assert seen == [
+        ("enqueued", add, None),
+        ("started", add, None),
+        ("finished", add, RunStatus.COMPLETED),
+        ("enqueued", fail, None),
+        ("started", fail, None),
+        ("finished", fail, RunStatus.FAILED),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_a_run_that_waits_for_its_commit():
+    with transaction.atomic():
+        run = tasks.write_note.delay("cancelled")
+        run.cancel()
+    assert run.status is RunStatus.CANCELLED
+    with pytest.raises(JobCancelled, match="cancelled before its transaction committed"):
+        run.get()
+    assert not Note.objects.exists()
+
+
+def test_delay_many_inline():
+    runs = tasks.add.delay_many([(1, 2), [3, 4], {"a": 5, "b": 6}])
+    assert [run.get() for run in runs] == [3, 7, 11]
+    assert tasks.add.delay_many([]) == []
+    with pytest.raises(TypeError, match=r"delay_many\(\): item 0 is int"):
+        tasks.add.delay_many([1])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="missing a required argument: 'b'"):
+        tasks.add.delay_many([(1,)])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delay_many_in_a_transaction_waits_for_the_commit():
+    with transaction.atomic():
+        runs = tasks.write_note.delay_many([("a",), ("b",)])
+        assert {run.status for run in runs} == {RunStatus.PENDING}
+    assert sorted(Note.objects.values_list("text", flat=True)) == ["a", "b"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_event_runs_the_listening_jobs_inline():
+    from django_hatchet import send_event
+
+    send_event("tests:note", {"text": "evented"})
+    assert Note.objects.filter(text="evented").exists()
+    with pytest.raises(TypeError, match="value of type set"):
+        send_event("tests:note", {"text": {1}})
+
+
+def test_get_run_by_id_needs_an_engine():
+    from django_hatchet import JobError, get_run
+
+    with pytest.raises(JobError, match="inline runs live only in the handle"):
+        get_run(tasks.add.delay(1, 2).id)

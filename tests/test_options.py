@@ -1,0 +1,94 @@
+"""Engine options on @job: validated when decorating, turned into the SDK's task options."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from django_hatchet import Concurrency, JobContext
+from tests.testapp import tasks
+
+
+def test_concurrency_int_is_a_global_limit(define):
+    module = define("from django_hatchet import job\n@job(concurrency=2)\ndef f():\n    pass\n")
+    assert module.f.options.concurrency == Concurrency(max_runs=2)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        ("'2'", TypeError, "concurrency must be a django_hatchet.Concurrency or an int"),
+        ("0", ValueError, "max_runs must be an int of 1 or more"),
+        ("Concurrency(1, strategy='LIFO')", ValueError, "strategy 'LIFO' is not one of"),
+        ("Concurrency(1, key='')", TypeError, "key must be a CEL expression"),
+    ],
+)
+def test_bad_concurrency(define, value, error, message):
+    with pytest.raises(error, match=message):
+        define(
+            "from django_hatchet import job, Concurrency\n"
+            f"@job(concurrency={value})\ndef f():\n    pass\n"
+        )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("rate_limits=['smtp']", "rate_limits must be a dict of rate limit key to units"),
+        ("rate_limits={'smtp': 0}", "must use 1 or more units"),
+        ("rate_limits={'a b': 1}", "rate limit key 'a b' must be letters"),
+        ("queue=''", "queue must be a non-empty string without spaces"),
+        ("on_events=['a b']", "on_events item must be a non-empty string"),
+        ("takes_context='yes'", "takes_context must be True or False"),
+    ],
+)
+def test_bad_engine_options(define, options, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        define(f"from django_hatchet import job\n@job({options})\ndef f(context=None):\n    pass\n")
+
+
+def test_takes_context_needs_a_first_parameter(define):
+    with pytest.raises(TypeError, match="the function's first parameter receives the JobContext"):
+        define("from django_hatchet import job\n@job(takes_context=True)\ndef f(*, a):\n    pass\n")
+
+
+def test_takes_context_jobs_are_called_without_the_context():
+    assert list(tasks.flaky.signature.parameters) == ["succeed_on"]
+    result = tasks.flaky(succeed_on=1)  # A direct call gets a context of its own.
+    assert result["attempt"] == 1
+    assert tasks.flaky.delay(succeed_on=1).get()["attempt"] == 1  # inline: one attempt
+
+
+def test_task_options_for_the_sdk():
+    from django_hatchet.engine import task_options
+
+    options = task_options(tasks.exclusive)
+    assert options["name"] == "tests.testapp.tasks.exclusive"
+    assert options["concurrency"].expression == "'exclusive'"
+    assert options["concurrency"].max_runs == 1
+    assert options["execution_timeout"] == timedelta(minutes=30)  # HATCHET_DEFAULT_TIMEOUT
+    assert options["schedule_timeout"] == timedelta(hours=24)
+    assert task_options(tasks.echo)["retries"] == 2
+    assert task_options(tasks.echo)["execution_timeout"] == timedelta(seconds=30)
+    [limit] = task_options(tasks.rate_limited)["rate_limits"]
+    assert (limit.static_key, limit.units) == ("tests-per-second", 1)
+    [label] = task_options(tasks.on_special_queue)["desired_worker_labels"]
+    assert (label.key, label.value, label.required) == ("queue", "special", True)
+    assert task_options(tasks.note_from_event)["on_events"] == ["tests:note"]
+
+
+def test_job_context_in_inline_mode(define):
+    module = define(
+        """
+        from django_hatchet import job
+
+        @job(takes_context=True)
+        def whoami(context):
+            context.log("hello")
+            return [context.run_id, context.attempt, context.job.name]
+        """
+    )
+    run = module.whoami.delay()
+    assert run.get() == [run.id, 1, "tests.defined.whoami"]
+    assert isinstance(JobContext(module.whoami, "x"), JobContext)
