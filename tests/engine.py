@@ -43,7 +43,7 @@ def hatchet_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     env_file, log_file = directory / "engine.env", directory / "engine.log"
     env = {
         **os.environ,
-        "HATCHET_ENGINE_DB": "hatchet_engine_test",
+        "HATCHET_ENGINE_DB": os.environ.get("TEST_HATCHET_ENGINE_DB", "hatchet_engine_test"),
         "HATCHET_ENGINE_GRPC_PORT": GRPC_PORT,
         "HATCHET_ENGINE_API_PORT": API_PORT,
         "HATCHET_ENGINE_ENV_FILE": str(env_file),
