@@ -1,8 +1,12 @@
-.PHONY: demo test bench
+.PHONY: demo demo-worker test bench
 
 # Set up and run the demo at http://127.0.0.1:8000/ (SQLite; jobs inline with no token).
 demo:
 	scripts/demo
+
+# The demo's worker on a local Hatchet engine; then `HATCHET_EMBEDDED=1 make demo` elsewhere.
+demo-worker:
+	scripts/demo-worker
 
 # Set up and run every gate and the whole test suite (SQLite, PostgreSQL, Django 6).
 test:

@@ -42,6 +42,23 @@ def check_crons(
     ]
 
 
+def check_namespace(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    from .jobs import NAME_RE
+
+    namespace = getattr(settings, "HATCHET_CLIENT_NAMESPACE", None)
+    if not isinstance(namespace, str) or not namespace or NAME_RE.match(namespace):
+        return []
+    return [
+        checks.Error(
+            f"HATCHET_CLIENT_NAMESPACE {namespace!r} would make job names Hatchet refuses.",
+            hint="Use letters, digits, '.', '_' and '-' only, e.g. 'shop-staging'.",
+            id="django_hatchet.E009",
+        )
+    ]
+
+
 def check_rate_limits(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
@@ -69,3 +86,4 @@ def register() -> None:
     checks.register(check_settings)
     checks.register(check_crons)
     checks.register(check_rate_limits)
+    checks.register(check_namespace)

@@ -167,3 +167,10 @@ def test_e008_a_job_uses_an_undeclared_rate_limit():
 def test_e001_engine_and_worker_settings(setting, value):
     with override_settings(**{setting: value}):
         assert ids(check_settings()) == ["django_hatchet.E001"]
+
+
+def test_e009_namespace_hatchet_would_refuse():
+    with override_settings(HATCHET_CLIENT_NAMESPACE="my shop"):
+        assert [m.id for m in run_checks()] == ["django_hatchet.E009"]
+    with override_settings(HATCHET_CLIENT_NAMESPACE="shop-staging"):
+        assert run_checks() == []
