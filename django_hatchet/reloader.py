@@ -105,7 +105,10 @@ class Reloader:
                 child.wait()
 
     def _finish(self, child: subprocess.Popen[bytes]) -> int:
+        exited_by_itself = child.poll() is not None
         self._stop_child(child)
+        if not exited_by_itself and child.returncode == -signal.SIGTERM:
+            return 0  # Stopped by our SIGTERM before it could install its own handler.
         return child.returncode if child.returncode is not None else 0
 
 
