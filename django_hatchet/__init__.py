@@ -15,12 +15,13 @@ from .exceptions import (
     NonRetryable,
 )
 from .job_registry import registry
-from .jobs import AsyncJob, Concurrency, Job, JobOptions, Priority, job
+from .jobs import AsyncJob, Concurrency, Idempotency, Job, JobOptions, Priority, job
 from .runs import JobRun, RunStatus
 
 __all__ = [
     "AsyncJob",
     "Concurrency",
+    "Idempotency",
     "Job",
     "JobCancelled",
     "JobContext",

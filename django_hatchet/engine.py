@@ -82,11 +82,21 @@ def trigger(dispatch: Dispatch) -> None:
         )
         run._schedule_id = version.scheduled_workflows[0].id
         return
-    ref = admin.run_workflow(
-        dispatch.job.name,
-        dispatch.payload,
-        TriggerWorkflowOptions(additional_metadata=metadata(dispatch), priority=priority),
-    )
+    from hatchet_sdk.exceptions import IdempotencyCollisionError
+
+    try:
+        ref = admin.run_workflow(
+            dispatch.job.name,
+            dispatch.payload,
+            TriggerWorkflowOptions(additional_metadata=metadata(dispatch), priority=priority),
+        )
+    except IdempotencyCollisionError as exc:
+        existing = exc.existing_run_external_id
+        run.engine_run_id = existing
+        run.deduplicated = True
+        earlier_id = get_client().runs.get(existing).run.additional_metadata or {}
+        run.id = str(earlier_id.get(RUN_ID_KEY) or run.id)
+        return
     run.engine_run_id = ref.workflow_run_id
 
 
@@ -94,6 +104,11 @@ def trigger_many(dispatches: list[Dispatch]) -> None:
     """Start many runs with the SDK's bulk trigger: one round trip per 1,000 runs."""
     from hatchet_sdk.clients.admin import WorkflowRunTriggerConfig
 
+    if dispatches and dispatches[0].job.options.idempotency:
+        # Bulk collisions do not say which item matched which run: one request per run.
+        for d in dispatches:
+            trigger(d)
+        return
     admin = get_client()._client.admin
     configs = [
         WorkflowRunTriggerConfig(
@@ -278,6 +293,7 @@ def task_options(job: Any) -> dict[str, Any]:
         ConcurrencyLimitStrategy,
         DesiredWorkerLabel,
         RateLimit,
+        TTLBasedIdempotencyConfig,
     )
 
     options = job.options
@@ -304,6 +320,11 @@ def task_options(job: Any) -> dict[str, Any]:
         if options.queue
         else None,
         "on_events": list(options.on_events) or None,
+        "idempotency": TTLBasedIdempotencyConfig(
+            key_expression=options.idempotency.key, ttl=options.idempotency.ttl
+        )
+        if options.idempotency
+        else None,
     }
 
 

@@ -61,6 +61,16 @@ class Concurrency:
 
 
 @dataclass(frozen=True)
+class Idempotency:
+    """Runs whose ``key`` (a CEL expression over the input, e.g. ``input.kwargs.order_id``)
+    matches a run enqueued less than ``ttl`` ago are not started again: ``.delay()`` returns
+    the handle of the earlier run, with ``deduplicated`` set."""
+
+    key: str
+    ttl: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
 class JobOptions:
     """A job's options, validated when decorating. ``None`` means the project default."""
 
@@ -79,6 +89,7 @@ class JobOptions:
     queue: str | None = None
     #: Events (``django_hatchet.send_event``) that start a run of the job.
     on_events: tuple[str, ...] = ()
+    idempotency: Idempotency | None = None
 
 
 def describe_function(func: Callable[..., Any]) -> str:
@@ -407,6 +418,20 @@ def _check_concurrency(where: str, value: Any) -> Concurrency | None:
     return value
 
 
+def _check_idempotency(where: str, value: Any) -> Idempotency | None:
+    if value is None:
+        return None
+    if not isinstance(value, Idempotency):
+        raise TypeError(
+            f"{where}: idempotency must be a django_hatchet.Idempotency, "
+            f"not {type(value).__name__}."
+        )
+    if not isinstance(value.key, str) or not value.key.strip():
+        raise TypeError(f"{where}: idempotency key must be a CEL expression (a string).")
+    _check_duration(where, "idempotency ttl", value.ttl)
+    return value
+
+
 def _check_rate_limits(where: str, value: Any) -> tuple[tuple[str, int], ...]:
     if value is None:
         return ()
@@ -493,6 +518,7 @@ def _build_job(
     rate_limits: dict[str, int] | None,
     queue: str | None,
     on_events: list[str] | tuple[str, ...] | None,
+    idempotency: Idempotency | None,
 ) -> Job[Any, Any]:
     _check_function(func)
     where = f"@job on {describe_function(func)}"
@@ -532,6 +558,7 @@ def _build_job(
         rate_limits=_check_rate_limits(where, rate_limits),
         queue=_check_name(where, "queue", queue),
         on_events=tuple(_check_name(where, "on_events item", e) for e in on_events or ()),
+        idempotency=_check_idempotency(where, idempotency),
     )
     cls: type[Job[Any, Any]] = AsyncJob if inspect.iscoroutinefunction(func) else Job
     new_job = cls(func, name, options)
@@ -576,6 +603,7 @@ def job(
     rate_limits: dict[str, int] | None = None,
     queue: str | None = None,
     on_events: list[str] | tuple[str, ...] | None = None,
+    idempotency: Idempotency | None = None,
     takes_context: Literal[False] = False,
 ) -> _JobDecorator: ...
 @overload
@@ -593,6 +621,7 @@ def job(
     rate_limits: dict[str, int] | None = None,
     queue: str | None = None,
     on_events: list[str] | tuple[str, ...] | None = None,
+    idempotency: Idempotency | None = None,
     takes_context: Literal[True],
 ) -> _ContextJobDecorator: ...
 def job(
@@ -612,6 +641,7 @@ def job(
     rate_limits: dict[str, int] | None = None,
     queue: str | None = None,
     on_events: list[str] | tuple[str, ...] | None = None,
+    idempotency: Idempotency | None = None,
 ) -> Any:
     """Register a function as a job; use bare (``@job``) or with options (``@job(retries=3)``)."""
 
@@ -631,6 +661,7 @@ def job(
             rate_limits,
             queue,
             on_events,
+            idempotency,
         )
 
     if func is None:

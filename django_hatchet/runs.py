@@ -44,6 +44,7 @@ class JobRun(Generic[R]):
         "_on_commit",
         "_schedule_id",
         "_status",
+        "deduplicated",
         "engine_run_id",
         "error",
         "id",
@@ -60,6 +61,9 @@ class JobRun(Generic[R]):
         self.error: BaseException | None = None
         #: The engine's id for the run, once it has one (None inline).
         self.engine_run_id: str | None = None
+        #: True when the engine matched this run to an earlier one (``@job(idempotency=...)``);
+        #: the handle then stands for that run, with its id.
+        self.deduplicated = False
         self._backend = backend
         self._schedule_id: str | None = None
         # While PENDING: the connection and callback that dispatch the run on commit.

@@ -156,3 +156,15 @@ def test_delay_many_in_bulk():
 def test_delay_many_refuses_bad_items():
     with pytest.raises(TypeError, match=r"item 1 is int; each item must be a tuple"):
         tasks.add.delay_many([(1, 2), 3])  # type: ignore[list-item]
+
+
+def test_idempotency_returns_the_earlier_run():
+    key = f"pay-{time.time_ns()}"
+    first = tasks.charge_once.delay(key)
+    second = tasks.charge_once.delay(key)
+    assert not first.deduplicated
+    assert second.deduplicated
+    assert second.engine_run_id == first.engine_run_id
+    assert second.id == first.id
+    assert second.get(timeout=30) == key
+    assert tasks.charge_once.delay(key + "-other").engine_run_id != first.engine_run_id

@@ -92,3 +92,20 @@ def test_job_context_in_inline_mode(define):
     run = module.whoami.delay()
     assert run.get() == [run.id, 1, "tests.defined.whoami"]
     assert isinstance(JobContext(module.whoami, "x"), JobContext)
+
+
+def test_idempotency_option(define):
+    from django_hatchet import Idempotency
+
+    module = define(
+        "from django_hatchet import job, Idempotency\n"
+        "@job(idempotency=Idempotency(key='input.args[0]', ttl=60))\ndef f(x):\n    pass\n"
+    )
+    assert module.f.options.idempotency == Idempotency(key="input.args[0]", ttl=60)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="idempotency must be a django_hatchet.Idempotency"):
+        define("from django_hatchet import job\n@job(idempotency='x')\ndef g():\n    pass\n")
+    with pytest.raises(ValueError, match="idempotency ttl must be positive"):
+        define(
+            "from django_hatchet import job, Idempotency\n"
+            "@job(idempotency=Idempotency(key='x', ttl=0))\ndef h():\n    pass\n"
+        )

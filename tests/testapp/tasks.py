@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from datetime import timedelta
 
-from django_hatchet import Concurrency, JobContext, NonRetryable, job
+from django_hatchet import Concurrency, Idempotency, JobContext, NonRetryable, job
 
 from .models import Note
 
@@ -100,3 +101,8 @@ def rate_limited() -> float:
 async def drain_sleeper(seconds: float) -> float:
     await asyncio.sleep(seconds)
     return seconds
+
+
+@job(idempotency=Idempotency(key="input.args[0]", ttl=timedelta(minutes=5)))
+def charge_once(payment_id: str) -> str:
+    return payment_id
