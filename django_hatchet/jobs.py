@@ -428,8 +428,9 @@ def _check_idempotency(where: str, value: Any) -> Idempotency | None:
         )
     if not isinstance(value.key, str) or not value.key.strip():
         raise TypeError(f"{where}: idempotency key must be a CEL expression (a string).")
-    _check_duration(where, "idempotency ttl", value.ttl)
-    return value
+    ttl = _check_duration(where, "idempotency ttl", value.ttl)
+    assert ttl is not None
+    return Idempotency(key=value.key, ttl=ttl)
 
 
 def _check_rate_limits(where: str, value: Any) -> tuple[tuple[str, int], ...]:

@@ -101,8 +101,10 @@ def test_idempotency_option(define):
         "from django_hatchet import job, Idempotency\n"
         "@job(idempotency=Idempotency(key='input.args[0]', ttl=60))\ndef f(x):\n    pass\n"
     )
-    assert module.f.options.idempotency == Idempotency(key="input.args[0]", ttl=60)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="idempotency must be a django_hatchet.Idempotency"):
+    assert module.f.options.idempotency == Idempotency(
+        key="input.args[0]", ttl=timedelta(seconds=60)
+    )
+    with pytest.raises(TypeError, match=r"idempotency must be a django_hatchet\.Idempotency"):
         define("from django_hatchet import job\n@job(idempotency='x')\ndef g():\n    pass\n")
     with pytest.raises(ValueError, match="idempotency ttl must be positive"):
         define(
