@@ -202,6 +202,11 @@ class Settings:
         return token
 
     @property
+    def EMBEDDED_CONNECTION_FILE(self) -> str | None:
+        value = self._get("HATCHET_EMBEDDED_CONNECTION_FILE")
+        return None if value is None else str(value)
+
+    @property
     def EMBEDDED_CONNECTION(self) -> dict[str, Any] | None:
         """With ``HATCHET_EMBEDDED``: how to reach ``runworker --embedded``'s engine, if it runs."""
         if "embedded" not in self._cache:

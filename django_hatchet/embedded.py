@@ -17,10 +17,12 @@ from django.conf import settings
 
 
 def connection_file() -> Path:
-    configured = getattr(settings, "HATCHET_EMBEDDED_CONNECTION_FILE", None)
+    from .conf import conf
+
+    configured = conf.EMBEDDED_CONNECTION_FILE
     if configured:
         return Path(configured)
-    base = getattr(settings, "BASE_DIR", None)
+    base = getattr(settings, "BASE_DIR", None)  # Django's, not ours.
     return Path(base or os.getcwd()) / ".hatchet-embedded.json"
 
 
