@@ -388,8 +388,22 @@ def _client() -> Hatchet:
 
 
 def _engine_error(doing: str, exc: Exception) -> Exception:
+    from hatchet_sdk.clients.rest.exceptions import RestTransportError
+
     from .engine import EngineError
 
+    if isinstance(exc, RestTransportError):
+        return EngineError(
+            f"Could not {doing}: cannot reach the Hatchet engine's API at "
+            f"{_client().config.server_url} ({exc.__class__.__name__}). Is it running? Its "
+            "address comes from the token, or HATCHET_CLIENT_SERVER_URL."
+        )
+    status = getattr(exc, "status", None)
+    if status in (401, 403):
+        return EngineError(
+            f"Could not {doing}: the Hatchet engine refused the token (HTTP {status}). Check "
+            "HATCHET_CLIENT_TOKEN: it must be a token of this engine's tenant."
+        )
     return EngineError(f"Could not {doing} on the Hatchet engine: {_reason(exc)}")
 
 

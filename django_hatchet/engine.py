@@ -295,6 +295,7 @@ def task_options(job: Any) -> dict[str, Any]:
         RateLimit,
         TTLBasedIdempotencyConfig,
     )
+    from hatchet_sdk import Priority as SDKPriority
 
     options = job.options
     concurrency = options.concurrency
@@ -305,7 +306,7 @@ def task_options(job: Any) -> dict[str, Any]:
         "schedule_timeout": as_timedelta(options.schedule_timeout, conf.DEFAULT_SCHEDULE_TIMEOUT),
         "backoff_factor": options.backoff_factor,
         "backoff_max_seconds": options.backoff_max_seconds,
-        "default_priority": int(options.priority) if options.priority is not None else 1,
+        "default_priority": SDKPriority(int(options.priority or 1)),
         "concurrency": ConcurrencyExpression(
             expression=concurrency.key,
             max_runs=concurrency.max_runs,

@@ -168,3 +168,11 @@ def test_idempotency_returns_the_earlier_run():
     assert second.id == first.id
     assert second.get(timeout=30) == key
     assert tasks.charge_once.delay(key + "-other").engine_run_id != first.engine_run_id
+
+
+def test_priority_is_passed_through():
+    from django_hatchet import Priority
+
+    assert tasks.report_priority.delay().get(timeout=30) == 2  # the job's default
+    run = tasks.report_priority.apply_async(priority=Priority.HIGH)
+    assert run.get(timeout=30) == 3

@@ -106,3 +106,9 @@ async def drain_sleeper(seconds: float) -> float:
 @job(idempotency=Idempotency(key="input.args[0]", ttl=timedelta(minutes=5)))
 def charge_once(payment_id: str) -> str:
     return payment_id
+
+
+@job(takes_context=True, priority=2)
+def report_priority(context: JobContext) -> int:
+    """The priority the engine gave this run."""
+    return int(context.hatchet.priority)
