@@ -26,6 +26,7 @@ from django_hatchet.cron_sync import (
     parse_schedule,
 )
 from django_hatchet.crons import Cron, load_crons
+from django_hatchet.engine import crons as api
 
 UTC = timezone.utc
 F = TypeVar("F", bound=Callable[..., Any])
@@ -243,11 +244,11 @@ def test_apply_creates_before_it_deletes(monkeypatch: pytest.MonkeyPatch) -> Non
         calls.append(("create", cron.name))
         return "new"
 
-    monkeypatch.setattr(cron_sync, "_client", lambda: None)
-    monkeypatch.setattr(cron_sync, "create", create)
-    monkeypatch.setattr(cron_sync, "delete", lambda client, id: calls.append(("delete", id)))
+    monkeypatch.setattr(api, "client", lambda: None)
+    monkeypatch.setattr(api, "create", create)
+    monkeypatch.setattr(api, "delete", lambda client, id: calls.append(("delete", id)))
     monkeypatch.setattr(
-        cron_sync, "set_enabled", lambda client, id, on: calls.append(("enable", id, str(on)))
+        api, "set_enabled", lambda client, id, on: calls.append(("enable", id, str(on)))
     )
     off = Cron("off", "tests.echo", "@daily", enabled=False)
     new = Cron("nightly", ADD.job, "0 4 * * *", args=[1, 2])
@@ -287,7 +288,7 @@ def sync(crons: dict[str, Any]) -> CronPlan:
 
 def owned() -> dict[str, list[EngineCron]]:
     found: dict[str, list[EngineCron]] = {}
-    for row in cron_sync.list_owned():
+    for row in api.list_owned():
         found.setdefault(row.name, []).append(row)
     return found
 
@@ -318,7 +319,7 @@ def test_sync_creates_the_crons_with_the_owner_tag() -> None:
         {},
         True,
     )
-    client = cron_sync._client()
+    client = api.client()
     row = client.cron.get(nightly.id)
     assert row.workflow_name == client.namespace + "tests.testapp.tasks.add"
     assert row.name == nightly.engine_name
@@ -343,7 +344,7 @@ def test_a_second_sync_with_the_same_settings_writes_nothing(
 
     with monkeypatch.context() as patch:
         for name in ("create", "delete", "set_enabled", "register_job"):
-            patch.setattr(cron_sync, name, no_writes)
+            patch.setattr(api, name, no_writes)
         plan = sync({"nightly": NIGHTLY, "echo": ECHO})
     assert {c.action for c in plan.changes} == {Action.UNCHANGED}
     assert plan.writes == 0
@@ -390,8 +391,8 @@ def test_a_cron_removed_from_the_settings_is_deleted() -> None:
 
 @on_engine
 def test_crons_made_elsewhere_are_left_alone() -> None:
-    client = cron_sync._client()
-    cron_sync.register_job(client, "tests.echo")
+    client = api.client()
+    api.register_job(client, "tests.echo")
     untagged = client.cron.create(
         workflow_name="tests.echo",
         cron_name="made-by-hand",
@@ -498,7 +499,7 @@ def test_a_job_the_engine_does_not_know_yet_is_registered(namespace: str) -> Non
 
 
 def runs_of(name: str, since: datetime) -> list[Any]:
-    client = cron_sync._client()
+    client = api.client()
     return client.runs.list(
         since=since,
         additional_metadata={OWNER_KEY: name, NAMESPACE_KEY: client.namespace},

@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from django_hatchet import cron_sync
 from django_hatchet.crons import load_crons
+from django_hatchet.engine import crons as api
 
 
 def run(*args: str) -> str:
@@ -82,9 +83,9 @@ def test_list_plan_and_apply(namespace: str) -> None:
             "create nightly (tests.testapp.tasks.add(1, 2) at '0 3 * * *')",
             "create paused (tests.testapp.tasks.add(1, 2) at '0 3 * * *', disabled)",
         ]
-        assert cron_sync.list_owned() == []  # The plan changed nothing.
+        assert api.list_owned() == []  # The plan changed nothing.
         assert run("--apply").splitlines()[-1] == "Applied 2 changes."
-        assert {(c.name, c.enabled) for c in cron_sync.list_owned()} == {
+        assert {(c.name, c.enabled) for c in api.list_owned()} == {
             ("nightly", True),
             ("paused", False),
         }
@@ -99,7 +100,7 @@ def test_list_plan_and_apply(namespace: str) -> None:
         )
         assert run("--plan") == "delete paused (tests.testapp.tasks.add(1, 2) at '0 3 * * *')\n"
         run("--apply")
-        assert [c.name for c in cron_sync.list_owned()] == ["nightly"]
+        assert [c.name for c in api.list_owned()] == ["nightly"]
 
 
 @pytest.mark.engine

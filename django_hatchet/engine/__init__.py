@@ -1,9 +1,9 @@
-"""The only module that imports the Hatchet SDK.
+"""The only package that imports the Hatchet SDK.
 
 Everything that talks to a Hatchet engine goes through here: the client, triggering runs,
-reading them back, and turning jobs into the SDK's tasks for a worker. Nothing imports this
-module until a job is dispatched to an engine or a worker starts, so the web process in
-inline mode never loads the SDK (about 1.5 s and 90 MB).
+reading them back, and turning jobs into the SDK's tasks for a worker (this module), and the
+crons (``crons``). Nothing imports this package until a job is dispatched to an engine or a
+worker starts, so the web process in inline mode never loads the SDK (about 1.5 s and 90 MB).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from hatchet_sdk.runnables.workflow import BaseWorkflow
 from hatchet_sdk.types.trigger import ScheduleTriggerWorkflowOptions, TriggerWorkflowOptions
 from hatchet_sdk.utils.typing import JSONSerializableMapping
 
-from .conf import conf
+from ..conf import conf
 
 if TYPE_CHECKING:
-    from .backends.base import Dispatch
+    from ..backends.base import Dispatch
 
 #: Additional metadata keys every run carries.
 RUN_ID_KEY = "django_hatchet_run_id"
@@ -330,7 +330,7 @@ def task_options(job: Any) -> dict[str, Any]:
 
 
 def tasks_for(jobs: Iterable[Any]) -> list[Task]:
-    from .execution import make_task_function
+    from ..execution import make_task_function
 
     client = get_client()
     tasks: list[Task] = []
