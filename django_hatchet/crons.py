@@ -163,6 +163,18 @@ def _entry_problems(name: object, entry: object, jobs: JobRegistry) -> Iterable[
             SCHEDULE_HINT,
             label,
         )
+    else:
+        from .cron_sync import next_fire
+
+        if next_fire(entry["schedule"]) is None:
+            yield Problem(
+                "django_hatchet.E010",
+                f"HATCHET_CRONS[{label}] has the schedule {entry['schedule']!r}, which never "
+                "fires (no such date comes in the next five years).",
+                "Check the day of month against the month (e.g. there is no 30 February), "
+                "or remove the cron.",
+                label,
+            )
     for key in ("args", "kwargs"):
         if key in entry:
             try:

@@ -174,3 +174,10 @@ def test_e009_namespace_hatchet_would_refuse():
         assert [m.id for m in run_checks()] == ["django_hatchet.E009"]
     with override_settings(HATCHET_CLIENT_NAMESPACE="shop-staging"):
         assert run_checks() == []
+
+
+def test_e010_a_schedule_that_never_fires():
+    assert cron_ids({"c": {"job": JOB, "schedule": "0 0 30 2 *", "args": [1, 2]}}) == [
+        "django_hatchet.E010"
+    ]
+    assert cron_ids({"c": {"job": JOB, "schedule": "0 0 29 2 *", "args": [1, 2]}}) == []
