@@ -123,6 +123,7 @@ class WorkerProcess:
 
     def __init__(self, env: dict[str, str], args: list[str], log: Path) -> None:
         self.log = log
+        self.signal_log: Path | None = None
         self._file = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "runworker", "--settings=tests.settings", *args],
@@ -189,12 +190,15 @@ def worker(
     django_db_setup: None,
     django_db_blocker: Any,
 ) -> Iterator[WorkerProcess]:
-    """One worker for the session, running every test job."""
+    """One worker for the session, running every test job; its job signals are written to
+    ``worker.signal_log`` (see tests/testapp/apps.py)."""
+    directory = tmp_path_factory.mktemp("worker")
+    env = worker_environment(hatchet_engine, namespace)
+    env["TEST_SIGNAL_LOG"] = str(directory / "signals.jsonl")
     process = WorkerProcess(
-        worker_environment(hatchet_engine, namespace),
-        ["--slots", "20", "--name", "test-session"],
-        tmp_path_factory.mktemp("worker") / "worker.log",
+        env, ["--slots", "20", "--name", "test-session"], directory / "worker.log"
     )
+    process.signal_log = directory / "signals.jsonl"
     process.wait_until_ready()
     yield process
     process.stop()

@@ -176,3 +176,25 @@ def test_priority_is_passed_through():
     assert tasks.report_priority.delay().get(timeout=30) == 2  # the job's default
     run = tasks.report_priority.apply_async(priority=Priority.HIGH)
     assert run.get(timeout=30) == 3
+
+
+def test_job_signals_are_sent_on_the_worker(worker):
+    succeeded = tasks.add.delay(1, 2)
+    retried = tasks.flaky.delay(succeed_on=2)
+    succeeded.get(timeout=30)
+    retried.get(timeout=60)
+    lines = [json.loads(line) for line in worker.signal_log.read_text().splitlines()]
+    mine = [
+        (x["signal"], x["job"], x["attempt"], x["status"])
+        for x in lines
+        if x["run_id"] in (succeeded.id, retried.id)
+    ]
+    add, flaky = "tests.testapp.tasks.add", "tests.testapp.tasks.flaky"
+    assert sorted(mine, key=lambda x: (x[1], x[2], x[0])) == [
+        ("finished", add, 1, "COMPLETED"),
+        ("started", add, 1, None),
+        ("finished", flaky, 1, "FAILED"),
+        ("started", flaky, 1, None),
+        ("finished", flaky, 2, "COMPLETED"),
+        ("started", flaky, 2, None),
+    ]
