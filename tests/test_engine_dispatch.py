@@ -198,3 +198,10 @@ def test_job_signals_are_sent_on_the_worker(worker):
         ("finished", flaky, 2, "COMPLETED"),
         ("started", flaky, 2, None),
     ]
+
+
+def test_schedule_timeout_cancels_a_run_no_worker_takes():
+    run = tasks.never_picked_up.delay()
+    with pytest.raises(JobCancelled):
+        run.get(timeout=60)
+    assert run.status is RunStatus.CANCELLED

@@ -112,3 +112,8 @@ def charge_once(payment_id: str) -> str:
 def report_priority(context: JobContext) -> int:
     """The priority the engine gave this run."""
     return int(context.hatchet.priority)
+
+
+@job(queue="nobody", schedule_timeout=2)
+def never_picked_up() -> None:
+    """On a queue no test worker serves: it waits until its schedule timeout."""
