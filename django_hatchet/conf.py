@@ -48,6 +48,24 @@ def _is_str_list(value: object) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
 
 
+#: Keys whose values the admin never shows (matched without case, anywhere in a key).
+DEFAULT_REDACT_KEYS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "session",
+    "credit_card",
+    "card_number",
+    "cvv",
+    "private_key",
+)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
@@ -144,6 +162,18 @@ SETTINGS: dict[str, SettingSpec] = {
             10,
             lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
             "a positive int",
+        ),
+        SettingSpec(
+            "HATCHET_DASHBOARD_URL",
+            None,
+            lambda v: v is None or (isinstance(v, str) and "{run_id}" in v),
+            'None or a URL with "{run_id}" (and optionally "{tenant_id}") in it',
+        ),
+        SettingSpec(
+            "HATCHET_ADMIN_REDACT_KEYS",
+            DEFAULT_REDACT_KEYS,
+            _is_str_list,
+            'a list of key names, such as ["password", "token"]',
         ),
         SettingSpec(
             "HATCHET_CRONS",
@@ -268,6 +298,15 @@ class Settings:
             if value is not None:
                 options[field] = value
         return options
+
+    @property
+    def DASHBOARD_URL(self) -> str | None:
+        """A run's page in Hatchet's dashboard, with ``{run_id}`` and ``{tenant_id}``."""
+        return self._get("HATCHET_DASHBOARD_URL")  # type: ignore[no-any-return]
+
+    @property
+    def ADMIN_REDACT_KEYS(self) -> tuple[str, ...]:
+        return tuple(k.lower() for k in self._get("HATCHET_ADMIN_REDACT_KEYS"))
 
     @property
     def DEFAULT_TIMEOUT(self) -> timedelta:
