@@ -21,6 +21,7 @@ from hatchet_sdk.types.trigger import ScheduleTriggerWorkflowOptions, TriggerWor
 from hatchet_sdk.utils.typing import JSONSerializableMapping
 
 from ..conf import conf
+from ..objects import ABOUT, metadata_for
 
 if TYPE_CHECKING:
     from ..backends.base import Dispatch
@@ -63,7 +64,10 @@ def client_config() -> ClientConfig:
 
 
 def metadata(dispatch: Dispatch) -> dict[str, str]:
-    return {RUN_ID_KEY: dispatch.run.id, JOB_KEY: dispatch.job.name}
+    data = {RUN_ID_KEY: dispatch.run.id, JOB_KEY: dispatch.job.name}
+    if dispatch.job.name in ABOUT:  # @about: the model instance the run is about.
+        data.update(metadata_for(dispatch))
+    return data
 
 
 def trigger(dispatch: Dispatch) -> None:

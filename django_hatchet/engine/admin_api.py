@@ -1,0 +1,296 @@
+"""What the admin asks the engine, over Hatchet's REST API: runs, logs, workers, and the
+cancel and replay actions. Everything comes back as the plain types of ``runs_source``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from ..job_registry import registry
+from ..runs_source import (
+    OBJECT_KEY,
+    EngineState,
+    LogLine,
+    RunDetail,
+    RunPage,
+    RunQuery,
+    RunRow,
+    WorkerRow,
+)
+from . import JOB_KEY, RUN_ID_KEY, get_client
+
+#: How far before its id's timestamp a run is looked for (clocks differ between hosts).
+CLOCK_SKEW = timedelta(minutes=5)
+#: At most this many workers are asked which runs they ran, for the runs list.
+MAX_WORKER_LOOKUPS = 10
+
+
+def workflow_ids(jobs: tuple[str, ...] = ()) -> dict[str, str]:
+    """Engine workflow id -> job name, for the registered jobs (or ``jobs``) the engine knows
+    in this namespace: the engine's list of runs is the tenant's, across namespaces."""
+    client = get_client()
+    namespace = client.namespace
+    wanted = {namespace + job.name: job.name for job in registry if not jobs or job.name in jobs}
+    found: dict[str, str] = {}
+    offset = 0
+    while True:
+        page = client.workflows.list(limit=500, offset=offset)
+        rows = page.rows or []
+        for workflow in rows:
+            if workflow.name in wanted:
+                found[workflow.metadata.id] = wanted[workflow.name]
+        if len(rows) < 500:
+            return found
+        offset += 500
+
+
+def row_from(summary: Any, jobs_by_workflow: dict[str, str] | None = None) -> RunRow:
+    """A run of the engine's list (a ``V1TaskSummary``) or detail (``V1WorkflowRun``)."""
+    metadata = dict(summary.additional_metadata or {})
+    engine_id = getattr(summary, "workflow_run_external_id", None) or summary.metadata.id
+    job = str(metadata.get(JOB_KEY) or "")
+    if not job and jobs_by_workflow:
+        job = jobs_by_workflow.get(summary.workflow_id, "")
+    if not job:
+        job = str(getattr(summary, "workflow_name", None) or summary.display_name)
+        namespace = get_client().namespace
+        if namespace and job.startswith(namespace):
+            job = job[len(namespace) :]
+    data = summary.input
+    if isinstance(data, dict) and "input" in data:
+        data = data["input"]
+    output = summary.output
+    if isinstance(output, dict) and set(output) == {"result"}:
+        output = output["result"]
+    attempt = getattr(summary, "attempt", None)
+    return RunRow(
+        id=str(metadata.get(RUN_ID_KEY) or engine_id),
+        engine_id=engine_id,
+        job=job,
+        status=summary.status.value,
+        created_at=summary.created_at or summary.metadata.created_at,
+        started_at=summary.started_at,
+        finished_at=summary.finished_at,
+        duration_ms=summary.duration,
+        attempts=attempt or (getattr(summary, "retry_count", None) or 0) + 1,
+        input=data or None,
+        output=output or None,
+        error=summary.error_message or "",
+        object=str(metadata.get(OBJECT_KEY) or ""),
+        metadata=metadata,
+    )
+
+
+def _statuses(names: tuple[str, ...]) -> list[Any] | None:
+    from hatchet_sdk.clients.rest.models.v1_task_status import V1TaskStatus
+
+    return [V1TaskStatus(name) for name in names] or None
+
+
+def _is_uuid(value: str) -> bool:
+    hexes = value.replace("-", "")
+    return len(value) == 36 and len(hexes) == 32 and all(c in "0123456789abcdef" for c in hexes)
+
+
+def _is_our_id(value: str) -> bool:
+    """A django-hatchet run id: a version 7 UUID (the engine's ids are version 4)."""
+    return _is_uuid(value) and value[14] == "7"
+
+
+def list_runs(query: RunQuery) -> RunPage:
+    """A page of the runs of the registered jobs, newest first."""
+    from ..runs_source import filter_rows, paginate
+
+    if query.search:
+        row = find(query.search)
+        rows = filter_rows([row] if row else [], query)
+        return paginate(rows, 1, query.per_page)
+    jobs = workflow_ids(query.jobs)
+    if not jobs:  # No worker has registered these jobs yet: the engine has no runs of them.
+        return RunPage([], 1, 1)
+    result = get_client().runs.list(
+        since=query.since,
+        until=timezone.now(),
+        offset=(query.page - 1) * query.per_page,
+        limit=query.per_page,
+        statuses=_statuses(query.statuses),
+        workflow_ids=list(jobs),
+        additional_metadata={OBJECT_KEY: query.object} if query.object else None,
+        include_payloads=True,
+    )
+    rows = [row_from(summary, jobs) for summary in result.rows or []]
+    rows.sort(key=lambda r: r.created_at or query.since, reverse=True)
+    rows = _with_workers(rows, list(jobs))
+    pages = (result.pagination.num_pages if result.pagination else None) or 1
+    return RunPage(rows, query.page, max(pages, query.page if rows else 1))
+
+
+def _with_workers(rows: list[RunRow], ids: list[str]) -> list[RunRow]:
+    """Name the worker of each run: the list does not say, so ask each recent worker."""
+    from dataclasses import replace
+
+    if not rows:
+        return rows
+    client = get_client()
+    oldest = min(r.created_at for r in rows if r.created_at) - timedelta(seconds=1)
+    newest = max(r.created_at for r in rows if r.created_at) + timedelta(seconds=1)
+    by_run: dict[str, str] = {}
+    for worker in _namespace_workers(client)[:MAX_WORKER_LOOKUPS]:
+        if worker.last_heartbeat_at and worker.last_heartbeat_at < oldest:
+            continue
+        ran = client.runs.list(
+            since=oldest,
+            until=newest,
+            workflow_ids=ids,
+            worker_id=worker.metadata.id,
+            limit=len(rows) * 2,
+            include_payloads=False,
+        )
+        for summary in ran.rows or []:
+            by_run[summary.workflow_run_external_id] = _worker_name(client, worker.name)
+    return [replace(r, worker=by_run.get(r.engine_id or "", "")) for r in rows]
+
+
+def _namespace_workers(client: Any) -> list[Any]:
+    namespace = client.namespace
+    workers = [w for w in client.workers.list().rows or [] if w.name.startswith(namespace)]
+    workers.sort(key=lambda w: w.last_heartbeat_at or datetime.min, reverse=True)
+    return workers
+
+
+def _worker_name(client: Any, name: str) -> str:
+    namespace = client.namespace
+    return name[len(namespace) :] if namespace and name.startswith(namespace) else name
+
+
+def recent_runs(since: datetime, limit: int) -> tuple[list[RunRow], bool]:
+    jobs = workflow_ids()
+    if not jobs:
+        return [], False
+    result = get_client().runs.list(
+        since=since,
+        until=timezone.now(),
+        limit=limit + 1,
+        workflow_ids=list(jobs),
+        include_payloads=False,
+    )
+    rows = [row_from(summary, jobs) for summary in result.rows or []]
+    return rows[:limit], len(rows) > limit
+
+
+def find(run_id: str) -> RunRow | None:
+    """A run by django-hatchet's id (its metadata) or by the engine's id."""
+    from ..jobs import run_id_time
+
+    run_id = run_id.strip().lower()
+    if not _is_uuid(run_id):
+        return None
+    client = get_client()
+    if _is_our_id(run_id):
+        since = run_id_time(run_id) - CLOCK_SKEW
+        rows = client.runs.list(
+            since=since,
+            until=min(since + timedelta(days=6), timezone.now()),
+            additional_metadata={RUN_ID_KEY: run_id},
+            limit=1,
+        ).rows
+        if rows:
+            return row_from(rows[0])
+    try:
+        details = client.runs.get(run_id)
+    except Exception as exc:  # The REST client's NotFound or BadRequest (not a UUID).
+        if getattr(exc, "status", None) in (400, 404):
+            return None
+        raise
+    return row_from(details.run)
+
+
+def get_run(run_id: str) -> RunDetail | None:
+    row = find(run_id)
+    if row is None or row.engine_id is None:
+        return None
+    client = get_client()
+    details = client.runs.get(row.engine_id)
+    logs: list[LogLine] = []
+    attempts: list[tuple[int, str, datetime | None, str]] = []
+    worker = ""
+    names = {w.metadata.id: _worker_name(client, w.name) for w in _namespace_workers(client)}
+    for task in details.tasks or []:
+        for line in client.logs.list(task.task_external_id).rows or []:
+            logs.append(
+                LogLine(
+                    created_at=line.created_at,
+                    message=line.message,
+                    attempt=line.attempt,
+                    level=line.level.value if line.level else "",
+                )
+            )
+    for event in details.task_events or []:
+        attempts.append(
+            (
+                event.attempt or (event.retry_count or 0) + 1,
+                event.event_type.value,
+                event.timestamp,
+                event.error_message or event.message,
+            )
+        )
+        if event.worker_id:
+            worker = names.get(event.worker_id, event.worker_id)
+    if not attempts:  # This engine keeps no task events: each attempt's outcome is known.
+        final = max(row.attempts, 1)
+        attempts = [
+            (n, row.status if n == final else "FAILED (retried)", None, "")
+            for n in range(1, final + 1)
+        ]
+    attempts.sort(key=lambda a: (a[0], a[2] or row.created_at or timezone.now()))
+    logs.sort(key=lambda line: line.created_at)
+    if not worker:
+        worker = _with_workers([row], [details.run.workflow_id])[0].worker
+    run = row_from(details.run)
+    from dataclasses import replace
+
+    run = replace(run, id=row.id, attempts=max(row.attempts, run.attempts), worker=worker)
+    return RunDetail(run, logs, attempts)
+
+
+def engine_state() -> EngineState:
+    """Whether the engine answers, and the workers of this namespace."""
+    client = get_client()
+    try:
+        workers = _namespace_workers(client)
+    except Exception as exc:
+        return EngineState(answers=False, error=f"{type(exc).__name__}: {exc}")
+    return EngineState(
+        answers=True,
+        workers=[
+            WorkerRow(
+                name=_worker_name(client, w.name),
+                status=w.status.value if w.status else "",
+                last_heartbeat_at=w.last_heartbeat_at,
+                slots=", ".join(
+                    f"{c.limit - (c.available or 0)}/{c.limit}"
+                    for c in (w.slot_config or {}).values()
+                    if c.limit is not None
+                ),
+            )
+            for w in workers
+        ],
+    )
+
+
+def cancel(engine_ids: list[str]) -> None:
+    from hatchet_sdk.features.runs import BulkCancelReplayOpts
+
+    get_client().runs.bulk_cancel(BulkCancelReplayOpts(ids=engine_ids))
+
+
+def replay(engine_ids: list[str]) -> None:
+    from hatchet_sdk.features.runs import BulkCancelReplayOpts
+
+    get_client().runs.bulk_replay(BulkCancelReplayOpts(ids=engine_ids))
+
+
+def tenant_id() -> str:
+    return str(get_client()._client.config.tenant_id)

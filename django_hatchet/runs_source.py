@@ -1,0 +1,278 @@
+"""Where the admin reads runs from: the engine's REST API, or this process's inline runs.
+
+Nothing is stored on the enqueue path: the engine's record of each run is read when a page
+is shown (see docs/admin.md). In inline mode the admin can only show the runs this process
+ran itself, kept in a small in-memory ring.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from .runs import RunStatus
+
+#: The statuses the admin filters and counts by (the engine's own).
+STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+#: Additional metadata naming the model instance a run is about (``app_label.model:pk``).
+OBJECT_KEY = "django_hatchet_object"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run, as the runs list shows it."""
+
+    id: str  # django-hatchet's id when the run has one, else the engine's.
+    engine_id: str | None
+    job: str
+    status: str
+    created_at: datetime | None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+    attempts: int = 1
+    worker: str = ""
+    input: Any = None
+    output: Any = None
+    error: str = ""
+    object: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("COMPLETED", "FAILED", "CANCELLED")
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in ("QUEUED", "RUNNING")
+
+    @property
+    def can_retry(self) -> bool:
+        return self.engine_id is not None and self.status in ("FAILED", "CANCELLED", "COMPLETED")
+
+
+@dataclass(frozen=True)
+class LogLine:
+    created_at: datetime
+    message: str
+    attempt: int | None = None
+    level: str = ""
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """One run with everything the detail page shows."""
+
+    run: RunRow
+    logs: list[LogLine] = field(default_factory=list)
+    #: (attempt, status or event, when, message) of each attempt, oldest first.
+    attempts: list[tuple[int, str, datetime | None, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunPage:
+    rows: list[RunRow]
+    page: int
+    num_pages: int
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    name: str
+    status: str
+    last_heartbeat_at: datetime | None
+    slots: str = ""
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """Whether the engine answers, and its workers; ``error`` says why it does not."""
+
+    answers: bool
+    workers: list[WorkerRow] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def active_workers(self) -> int:
+        return sum(1 for w in self.workers if w.status == "ACTIVE")
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """What the runs list asks for."""
+
+    since: datetime
+    jobs: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    search: str = ""
+    object: str = ""
+    page: int = 1
+    per_page: int = 25
+
+
+# Inline runs ------------------------------------------------------------------------------
+
+
+class InlineHistory:
+    """The last runs this process ran inline, newest first; nothing is kept on disk."""
+
+    def __init__(self, size: int = 200) -> None:
+        self._runs: deque[RunRow] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def record(self, row: RunRow) -> None:
+        with self._lock:
+            for i, existing in enumerate(self._runs):
+                if existing.id == row.id:
+                    self._runs[i] = row
+                    return
+            self._runs.appendleft(row)
+
+    def update(self, run_id: str, **changes: Any) -> None:
+        with self._lock:
+            for i, existing in enumerate(self._runs):
+                if existing.id == run_id:
+                    self._runs[i] = replace(existing, **changes)
+                    return
+
+    def clear(self) -> None:
+        with self._lock:
+            self._runs.clear()
+
+    def rows(self) -> list[RunRow]:
+        with self._lock:
+            return list(self._runs)
+
+
+inline_history = InlineHistory()
+#: Inline runs between their start and finish signals, to read their result at the end.
+_running: dict[str, Any] = {}
+
+
+def _on_enqueued(sender: Any, run: Any, **kwargs: Any) -> None:
+    from .conf import conf
+
+    if conf.INLINE:
+        _running[run.id] = run
+        inline_history.record(
+            RunRow(
+                id=run.id,
+                engine_id=None,
+                job=sender.name,
+                status="QUEUED",
+                created_at=timezone.now(),
+            )
+        )
+
+
+def _on_started(sender: Any, run_id: str, **kwargs: Any) -> None:
+    inline_history.update(run_id, status="RUNNING", started_at=timezone.now())
+
+
+def _on_finished(
+    sender: Any, run_id: str, status: RunStatus, error: BaseException | None, **kwargs: Any
+) -> None:
+    run = _running.pop(run_id, None)
+    for row in inline_history.rows():
+        if row.id == run_id and row.engine_id is None:
+            now = timezone.now()
+            started = row.started_at or now
+            inline_history.update(
+                run_id,
+                status=str(status),
+                output=getattr(run, "result", None) if status is RunStatus.COMPLETED else None,
+                finished_at=now,
+                duration_ms=int((now - started).total_seconds() * 1000),
+                error=f"{type(error).__name__}: {error}" if error is not None else "",
+            )
+            return
+
+
+def connect_inline_history() -> None:
+    """Keep the inline runs of this process for the admin (inline mode only)."""
+    from . import signals
+
+    signals.job_enqueued.connect(_on_enqueued, dispatch_uid="django_hatchet.admin.enqueued")
+    signals.job_started.connect(_on_started, dispatch_uid="django_hatchet.admin.started")
+    signals.job_finished.connect(_on_finished, dispatch_uid="django_hatchet.admin.finished")
+
+
+def filter_rows(rows: Iterable[RunRow], query: RunQuery) -> list[RunRow]:
+    """Apply a query to runs in memory (inline history, or a search result)."""
+    found = []
+    for row in rows:
+        if query.jobs and row.job not in query.jobs:
+            continue
+        if query.statuses and row.status not in query.statuses:
+            continue
+        if query.search and query.search not in (row.id, row.engine_id):
+            continue
+        if query.object and row.object != query.object:
+            continue
+        if row.created_at is not None and row.created_at < query.since:
+            continue
+        found.append(row)
+    return found
+
+
+def paginate(rows: list[RunRow], page: int, per_page: int) -> RunPage:
+    num_pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), num_pages)
+    return RunPage(rows[(page - 1) * per_page : page * per_page], page, num_pages)
+
+
+# Reading, wherever the runs are -----------------------------------------------------------
+
+
+def engine_mode() -> bool:
+    from .conf import conf
+
+    return not conf.INLINE
+
+
+def list_runs(query: RunQuery) -> RunPage:
+    if not engine_mode():
+        return paginate(filter_rows(inline_history.rows(), query), query.page, query.per_page)
+    from .engine import admin_api
+
+    return admin_api.list_runs(query)
+
+
+def recent_runs(since: datetime, limit: int = 1000) -> tuple[list[RunRow], bool]:
+    """The runs of the registered jobs since ``since``, newest first, without payloads;
+    and whether there were more than ``limit``."""
+    if not engine_mode():
+        rows = [r for r in inline_history.rows() if r.created_at and r.created_at >= since]
+        return rows, False
+    from .engine import admin_api
+
+    return admin_api.recent_runs(since, limit)
+
+
+def get_run(run_id: str) -> RunDetail | None:
+    if not engine_mode():
+        for row in inline_history.rows():
+            if row.id == run_id:
+                return RunDetail(row)
+        return None
+    from .engine import admin_api
+
+    return admin_api.get_run(run_id)
+
+
+def engine_state() -> EngineState:
+    if not engine_mode():
+        return EngineState(answers=False, error="No engine: jobs run inline.")
+    from .engine import admin_api
+
+    return admin_api.engine_state()
+
+
+def default_since() -> datetime:
+    return timezone.now() - timedelta(days=1)
