@@ -1,0 +1,62 @@
+"""What the admin changes: run now, retry (replay) and cancel, each recorded in the admin's
+log (``LogEntry``: who, what, when) against the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.http import HttpRequest
+
+from ..jobs import Job
+from ..models import Run
+from . import display
+
+
+def record(request: HttpRequest, run_id: str, job: str, message: str, flag: int = CHANGE) -> None:
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(Run, for_concrete_model=False),
+        object_id=run_id,
+        object_repr=str(Run(id=run_id, job=job))[:200],
+        action_flag=flag,
+        change_message=message,
+    )
+
+
+def run_now(
+    request: HttpRequest, job: Job[Any, Any], args: list[Any], kwargs: dict[str, Any]
+) -> str:
+    """Enqueue a run (dispatched at once, not on commit); return its id."""
+    run = job.apply_async(args=args, kwargs=kwargs, enqueue_on_commit=False)
+    shown = display.call_text({"args": args, "kwargs": kwargs})
+    record(request, run.id, job.name, f"Ran now from the admin: {job.name}{shown}", ADDITION)
+    return run.id
+
+
+def parse_choices(values: list[str]) -> list[tuple[str, str]]:
+    """(run id, engine id) of each ticked run of the list (``"<id> <engine id>"``)."""
+    chosen = []
+    for value in values:
+        run_id, _, engine_id = value.partition(" ")
+        if run_id and engine_id:
+            chosen.append((run_id, engine_id))
+    return chosen
+
+
+def cancel(request: HttpRequest, runs: list[tuple[str, str]], job: str = "") -> None:
+    from ..engine import admin_api
+
+    admin_api.cancel([engine_id for _, engine_id in runs])
+    for run_id, _ in runs:
+        record(request, run_id, job, "Cancelled from the admin.")
+
+
+def retry(request: HttpRequest, runs: list[tuple[str, str]], job: str = "") -> None:
+    """Replay the runs on the engine: the same input, a new attempt, the same run."""
+    from ..engine import admin_api
+
+    admin_api.replay([engine_id for _, engine_id in runs])
+    for run_id, _ in runs:
+        record(request, run_id, job, "Retried (replayed) from the admin.")

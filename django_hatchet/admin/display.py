@@ -1,0 +1,78 @@
+"""How run data is shown: redacted, as indented JSON, never with the Hatchet token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..conf import conf
+
+REDACTED = "********"
+
+
+def is_secret(key: str, keys: tuple[str, ...]) -> bool:
+    name = key.lower().replace("-", "_")
+    return any(k in name for k in keys)
+
+
+def redact(value: Any, keys: tuple[str, ...] | None = None) -> Any:
+    """``value`` with the value of every key named in ``HATCHET_ADMIN_REDACT_KEYS`` replaced,
+    at any depth."""
+    keys = conf.ADMIN_REDACT_KEYS if keys is None else keys
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if isinstance(k, str) and is_secret(k, keys) else redact(v, keys)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [redact(v, keys) for v in value]
+    if isinstance(value, str):
+        return scrub(value)
+    return value
+
+
+def scrub(text: str) -> str:
+    """``text`` without the Hatchet token, should it ever appear in it (an error message)."""
+    token = conf.CLIENT_TOKEN
+    return text.replace(token, REDACTED) if token and token in text else text
+
+
+def as_json(value: Any, indent: int | None = 2) -> str:
+    """Redacted JSON for a page (the template escapes it)."""
+    if value is None:
+        return ""
+    return json.dumps(redact(value), indent=indent, ensure_ascii=False, default=str)
+
+
+def short(value: Any, length: int = 80) -> str:
+    text = as_json(value, indent=None)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def call_text(data: Any) -> str:
+    """A run's input as a call: ``(1, "a", key=2)``."""
+    if isinstance(data, dict) and set(data) <= {"args", "kwargs"}:
+        data = redact(data)
+        parts = [json.dumps(a, ensure_ascii=False) for a in data.get("args", [])]
+        parts += [
+            f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in data.get("kwargs", {}).items()
+        ]
+        text = "(" + ", ".join(parts) + ")"
+        return text if len(text) <= 80 else text[:79] + "…"
+    return short(data)
+
+
+def duration(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def error_summary(error: str) -> str:
+    """The first line of an error (``Type: message``)."""
+    return scrub(error.split("\n", 1)[0])[:200]

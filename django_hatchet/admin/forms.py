@@ -1,0 +1,55 @@
+"""The run-now form: a job's arguments, as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from ..jobs import Job
+
+
+class JSONField(forms.CharField):
+    def __init__(self, kind: type, example: str, **kwargs: Any) -> None:
+        self.kind = kind
+        self.example = example
+        super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 3}), **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        text = (super().to_python(value) or "").strip()
+        if not text:
+            return self.kind()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"This is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}). "
+                f"Write a JSON {self.kind.__name__}, e.g. {self.example}."
+            ) from None
+        if not isinstance(data, self.kind):
+            raise forms.ValidationError(
+                f"This must be a JSON {'list' if self.kind is list else 'object'}, "
+                f"e.g. {self.example}, not {type(data).__name__}."
+            )
+        return data
+
+
+class RunNowForm(forms.Form):
+    args = JSONField(list, '[1, "two"]', label="Positional arguments (a JSON list)")
+    kwargs = JSONField(dict, '{"order_id": 7}', label="Keyword arguments (a JSON object)")
+
+    def __init__(self, job: Job[Any, Any], *args: Any, **kwargs: Any) -> None:
+        self.job = job
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "args" in data and "kwargs" in data:
+            try:
+                self.job.signature.bind(*data["args"], **data["kwargs"])
+            except TypeError as exc:
+                raise forms.ValidationError(
+                    f"{self.job.name}{self.job.signature} does not accept these arguments: {exc}."
+                ) from None
+        return data

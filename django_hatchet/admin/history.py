@@ -1,0 +1,51 @@
+"""An object's runs on its own change page: ``RunHistoryMixin`` for any ModelAdmin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+
+from ..objects import object_label
+
+
+class RunHistoryMixin:
+    """Add to a ModelAdmin: its change page lists the runs about the object (the jobs
+    declared with ``@about``), newest first, for users who may view runs."""
+
+    change_form_template = "admin/django_hatchet/change_form_with_runs.html"
+    #: How far back the runs are looked for.
+    run_history_window = "7d"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        if request.user.has_perm("django_hatchet.view_run"):
+            obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+            if obj is not None:
+                extra["hatchet_runs"] = self.run_history(request, obj)
+        return super().change_view(  # type: ignore[misc,no-any-return]
+            request, object_id, form_url, extra_context=extra
+        )
+
+    def run_history(self, request: HttpRequest, obj: models.Model) -> dict[str, Any]:
+        from django.utils import timezone
+
+        from ..runs_source import RunQuery
+        from .runs import PER_PAGE, RANGES, page_context, row_view
+
+        window = RANGES.get(self.run_history_window, RANGES["7d"])
+        label = object_label(obj)
+        query = RunQuery(since=timezone.now() - window, object=label, per_page=PER_PAGE)
+        page, error = page_context(query)
+        return {
+            "object": label,
+            "rows": [row_view(r) for r in page.rows] if page else [],
+            "error": error,
+        }

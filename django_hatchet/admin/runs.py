@@ -1,0 +1,116 @@
+"""The runs list and a run's page, read from wherever the runs are."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ..conf import conf
+from ..job_registry import registry
+from ..runs_source import STATUSES, RunDetail, RunPage, RunQuery, RunRow, engine_mode, list_runs
+from . import display
+
+PER_PAGE = 25
+#: The time ranges the runs list offers: the engine lists runs of one window at a time.
+RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=6, hours=23)}
+
+
+def query_from(request: HttpRequest, object_label: str = "") -> tuple[RunQuery, dict[str, str]]:
+    """The query in the request's GET parameters, and those parameters, cleaned."""
+    get = request.GET
+    job = get.get("job", "")
+    status = get.get("status", "")
+    window = get.get("since", "24h")
+    if window not in RANGES:
+        window = "24h"
+    try:
+        page = max(1, int(get.get("p", "1")))
+    except ValueError:
+        page = 1
+    query = RunQuery(
+        since=timezone.now() - RANGES[window],
+        jobs=(job,) if job in registry else (),
+        statuses=(status,) if status in STATUSES else (),
+        search=get.get("q", "").strip(),
+        object=object_label,
+        page=page,
+        per_page=PER_PAGE,
+    )
+    params = {
+        "job": job if query.jobs else "",
+        "status": status if query.statuses else "",
+        "since": window,
+        "q": query.search,
+    }
+    return query, params
+
+
+def row_view(row: RunRow) -> dict[str, Any]:
+    """What a template shows of a run: every value redacted, never marked safe."""
+    return {
+        "row": row,
+        "input": display.call_text(row.input),
+        "output": display.short(row.output, 60) if row.output is not None else "",
+        "error": display.error_summary(row.error) if row.status == "FAILED" else "",
+        "duration": display.duration(row.duration_ms),
+        "choice": f"{row.id} {row.engine_id or ''}".strip(),
+    }
+
+
+def page_context(query: RunQuery) -> tuple[RunPage | None, str]:
+    try:
+        return list_runs(query), ""
+    except Exception as exc:  # The engine does not answer: say so on the page.
+        return None, display.scrub(f"{type(exc).__name__}: {exc}")
+
+
+def detail_view(detail: RunDetail) -> dict[str, Any]:
+    run = detail.run
+    error_type = error_message = traceback = ""
+    if run.error:
+        error_type, error_message, traceback = parse_error(run.error)
+    return {
+        "run": run,
+        "input": display.as_json(run.input),
+        "output": display.as_json(run.output),
+        "error_type": error_type,
+        "error_message": display.scrub(error_message),
+        "traceback": display.scrub(traceback),
+        "duration": display.duration(run.duration_ms),
+        "metadata": display.as_json(run.metadata),
+        "logs": [{"line": line, "message": display.scrub(line.message)} for line in detail.logs],
+        "attempts": [
+            {"number": n, "what": what, "when": when, "message": display.scrub(message)}
+            for n, what, when, message in detail.attempts
+        ],
+        "dashboard_url": dashboard_url(run),
+    }
+
+
+def parse_error(text: str) -> tuple[str, str, str]:
+    """(type, message, traceback) of the engine's error text, or of an inline error."""
+    if engine_mode():
+        from ..engine import parse_error as parse
+
+        try:
+            return parse(text)
+        except Exception:  # Not the SDK's format (e.g. a timeout the engine wrote).
+            pass
+    kind, _, rest = text.partition(": ")
+    message, _, trace = rest.partition("\n")
+    return kind, message, trace
+
+
+def dashboard_url(run: RunRow) -> str:
+    template = conf.DASHBOARD_URL
+    if not template or run.engine_id is None:
+        return ""
+    tenant = ""
+    if "{tenant_id}" in template:
+        from ..engine import admin_api
+
+        tenant = admin_api.tenant_id()
+    return template.format(run_id=run.engine_id, tenant_id=tenant)
