@@ -234,7 +234,7 @@ class Job(Generic[P, R]):
                 raise ValueError(
                     f"{self.name}.apply_async(): countdown must be 0 or more, not {countdown}."
                 )
-            run_at = timezone.now() + timedelta(seconds=countdown)
+            run_at = get_backend().now() + timedelta(seconds=countdown)
         elif eta is not None:
             if not isinstance(eta, datetime):
                 raise TypeError(

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from ..conf import conf
 from .base import BaseBackend, Dispatch
 from .inline import InlineBackend
 
-__all__ = ["BaseBackend", "Dispatch", "InlineBackend", "get_backend"]
+__all__ = ["BaseBackend", "Dispatch", "InlineBackend", "get_backend", "override"]
 
 _inline = InlineBackend()
 _engine: BaseBackend | None = None
+#: A backend that replaces the configured one (``django_hatchet.testing`` sets it).
+override: ContextVar[BaseBackend | None] = ContextVar("django_hatchet_backend", default=None)
 
 
 def get_backend() -> BaseBackend:
     """The backend for the current settings: inline unless a token is configured."""
+    replaced = override.get()
+    if replaced is not None:
+        return replaced
     if conf.INLINE:
         return _inline
     global _engine

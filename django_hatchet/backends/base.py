@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.utils import timezone
+
 if TYPE_CHECKING:
     from ..jobs import Job, Priority
     from ..runs import JobRun
@@ -26,6 +28,10 @@ class Dispatch:
 class BaseBackend:
     #: True when runs execute in the calling process (no engine).
     inline: ClassVar[bool] = False
+
+    def now(self) -> datetime:
+        """The time a countdown counts from (a test's virtual clock may say otherwise)."""
+        return timezone.now()
 
     def dispatch(self, dispatch: Dispatch) -> None:
         raise NotImplementedError

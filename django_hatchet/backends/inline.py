@@ -14,7 +14,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from .. import encoding, signals
 from ..conf import conf
 from ..context import JobContext
-from ..runs import RunStatus
+from ..exceptions import JobNotDispatched
+from ..runs import JobRun, RunStatus
 from .base import BaseBackend, Dispatch
 
 logger = logging.getLogger("django_hatchet")
@@ -82,3 +83,20 @@ class InlineBackend(BaseBackend):
         )
         if conf.INLINE_PROPAGATE_EXCEPTIONS:
             raise exc
+
+    def wait(self, run: JobRun[Any], timeout: float | None) -> None:
+        raise not_run(run)
+
+    async def await_(self, run: JobRun[Any], timeout: float | None) -> None:
+        raise not_run(run)
+
+
+def not_run(run: JobRun[Any]) -> JobNotDispatched:
+    """An inline run that has not run: captured, or waiting for a virtual clock."""
+    return JobNotDispatched(
+        f"{run.job_name} run {run.id} has not run: it is {run._status}. In tests, run "
+        "captured runs with captured_jobs.run_all(), and move a virtual clock past a run's "
+        "time with clock.advance(...).",
+        run_id=run.id,
+        job_name=run.job_name,
+    )
