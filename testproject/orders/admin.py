@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from django_hatchet.admin import RunHistoryMixin
+
 from .models import DailyReport, Order
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrderAdmin(RunHistoryMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("id", "email", "total", "created", "receipt_sent_at", "receipt_run_id")
     list_filter = ("created", ("receipt_sent_at", admin.EmptyFieldListFilter))
     search_fields = ("email", "receipt_run_id")

@@ -14,6 +14,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from django_hatchet import job
+from django_hatchet.objects import about
 
 from .models import DailyReport, Order
 
@@ -24,6 +25,7 @@ class StockServiceError(Exception):
     """The (imaginary) stock service refused a request."""
 
 
+@about("orders.Order", "order_id")  # The admin lists an order's receipt runs on its page.
 @job(retries=3)
 def send_receipt(order_id: int) -> dict[str, Any]:
     """Send the receipt of an order; safe to retry, it sends each receipt once."""
