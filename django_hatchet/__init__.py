@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .compat import shared_task
 from .conf import conf as _conf
 from .context import JobContext
 from .exceptions import (
@@ -13,6 +14,7 @@ from .exceptions import (
     JobNotDispatched,
     JobTimeout,
     NonRetryable,
+    Retry,
 )
 from .job_registry import registry
 from .jobs import AsyncJob, Concurrency, Idempotency, Job, JobOptions, Priority, job
@@ -33,12 +35,14 @@ __all__ = [
     "JobTimeout",
     "NonRetryable",
     "Priority",
+    "Retry",
     "RunStatus",
     "get_run",
     "job",
     "jobs_enabled",
     "registry",
     "send_event",
+    "shared_task",
 ]
 
 

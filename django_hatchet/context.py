@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from .exceptions import Retry
 
 if TYPE_CHECKING:
     from .jobs import Job
@@ -25,6 +28,27 @@ class JobContext:
     engine_run_id: str | None = None
     #: The SDK's context on a worker (None inline).
     hatchet: Any = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.job.name
+
+    @property
+    def request(self) -> SimpleNamespace:
+        """Celery's ``self.request``: ``id`` (the run id) and ``retries`` (attempts so far)."""
+        return SimpleNamespace(id=self.run_id, retries=self.attempt - 1, attempt=self.attempt)
+
+    def retry(self, exc: BaseException | None = None, **celery_options: Any) -> NoReturn:
+        """Fail this attempt so that the engine retries the run (if it has retries left).
+
+        Celery's ``raise self.retry(exc=exc)`` works as written. ``countdown``, ``eta`` and
+        ``max_retries`` are not applied: the delay comes from the job's backoff, the number
+        of attempts from its ``retries`` (see docs/migrating-from-celery.md).
+        """
+        unknown = set(celery_options) - {"countdown", "eta", "max_retries", "args", "kwargs"}
+        if unknown:
+            raise TypeError(f"retry() got unexpected arguments: {', '.join(sorted(unknown))}")
+        raise Retry(exc=exc) from exc
 
     def log(self, message: str) -> None:
         """Write a line to the run's log in Hatchet (and to the ``django_hatchet.jobs`` logger)."""

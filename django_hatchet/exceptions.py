@@ -45,6 +45,15 @@ class NonRetryable(Exception):
     """Raise it in a job to fail the run at once, without the retries it has left."""
 
 
+class Retry(Exception):
+    """Raised by ``context.retry()`` (Celery's ``self.retry()``): retry this run, if it has
+    retries left, whatever ``retry_on`` says."""
+
+    def __init__(self, message: str = "Retry requested", exc: BaseException | None = None):
+        super().__init__(message if exc is None else f"{type(exc).__name__}: {exc}")
+        self.exc = exc
+
+
 class JobCancelled(JobError):
     """The run was cancelled, or never dispatched because its transaction rolled back."""
 

@@ -16,7 +16,7 @@ from django.db import close_old_connections
 from . import encoding, signals
 from .context import JobContext
 from .engine import RUN_ID_KEY, Context, NonRetryableException
-from .exceptions import NonRetryable
+from .exceptions import NonRetryable, Retry
 from .jobs import Job
 from .runs import RunStatus
 
@@ -59,7 +59,9 @@ def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> Ex
     signals.job_finished.send(
         job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc
     )
-    if isinstance(exc, NonRetryable):
+    if isinstance(exc, NonRetryable) or (
+        job.options.retry_on is not None and not isinstance(exc, (Retry, *job.options.retry_on))
+    ):
         return NonRetryableException(f"{type(exc).__name__}: {exc}")
     return exc
 

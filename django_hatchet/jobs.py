@@ -90,6 +90,8 @@ class JobOptions:
     #: Events (``django_hatchet.send_event``) that start a run of the job.
     on_events: tuple[str, ...] = ()
     idempotency: Idempotency | None = None
+    #: Only these exceptions (and ``Retry``) are retried; any other fails the run at once.
+    retry_on: tuple[type[BaseException], ...] | None = None
 
 
 def describe_function(func: Callable[..., Any]) -> str:
@@ -433,6 +435,20 @@ def _check_idempotency(where: str, value: Any) -> Idempotency | None:
     return Idempotency(key=value.key, ttl=ttl)
 
 
+def _check_retry_on(where: str, value: Any) -> tuple[type[BaseException], ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, type):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not all(
+        isinstance(v, type) and issubclass(v, BaseException) for v in value
+    ):
+        raise TypeError(
+            f"{where}: retry_on must be an exception class or a tuple of them, not {value!r}."
+        )
+    return tuple(value)
+
+
 def _check_rate_limits(where: str, value: Any) -> tuple[tuple[str, int], ...]:
     if value is None:
         return ()
@@ -520,6 +536,7 @@ def _build_job(
     queue: str | None,
     on_events: list[str] | tuple[str, ...] | None,
     idempotency: Idempotency | None,
+    retry_on: tuple[type[BaseException], ...] | None = None,
 ) -> Job[Any, Any]:
     _check_function(func)
     where = f"@job on {describe_function(func)}"
@@ -560,6 +577,7 @@ def _build_job(
         queue=_check_name(where, "queue", queue),
         on_events=tuple(_check_name(where, "on_events item", e) for e in on_events or ()),
         idempotency=_check_idempotency(where, idempotency),
+        retry_on=_check_retry_on(where, retry_on),
     )
     cls: type[Job[Any, Any]] = AsyncJob if inspect.iscoroutinefunction(func) else Job
     new_job = cls(func, name, options)
@@ -605,6 +623,7 @@ def job(
     queue: str | None = None,
     on_events: list[str] | tuple[str, ...] | None = None,
     idempotency: Idempotency | None = None,
+    retry_on: tuple[type[BaseException], ...] | None = None,
     takes_context: Literal[False] = False,
 ) -> _JobDecorator: ...
 @overload
@@ -623,6 +642,7 @@ def job(
     queue: str | None = None,
     on_events: list[str] | tuple[str, ...] | None = None,
     idempotency: Idempotency | None = None,
+    retry_on: tuple[type[BaseException], ...] | None = None,
     takes_context: Literal[True],
 ) -> _ContextJobDecorator: ...
 def job(
@@ -643,6 +663,7 @@ def job(
     queue: str | None = None,
     on_events: list[str] | tuple[str, ...] | None = None,
     idempotency: Idempotency | None = None,
+    retry_on: tuple[type[BaseException], ...] | None = None,
 ) -> Any:
     """Register a function as a job; use bare (``@job``) or with options (``@job(retries=3)``)."""
 
@@ -663,6 +684,7 @@ def job(
             queue,
             on_events,
             idempotency,
+            retry_on,
         )
 
     if func is None:

@@ -34,6 +34,15 @@ class RunStatus(str, enum.Enum):
 
 
 _FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+_CELERY_STATES = {
+    RunStatus.PENDING: "PENDING",
+    RunStatus.SCHEDULED: "PENDING",
+    RunStatus.QUEUED: "PENDING",
+    RunStatus.RUNNING: "STARTED",
+    RunStatus.COMPLETED: "SUCCESS",
+    RunStatus.FAILED: "FAILURE",
+    RunStatus.CANCELLED: "REVOKED",
+}
 
 
 class JobRun(Generic[R]):
@@ -110,6 +119,27 @@ class JobRun(Generic[R]):
             self.cancel()
         else:
             await self._backend.acancel(self)
+
+    # Celery's AsyncResult names, for code moving from Celery -------------------------------
+
+    def ready(self) -> bool:
+        """True once the run has finished (completed, failed or cancelled)."""
+        return self.status.is_finished
+
+    def successful(self) -> bool:
+        return self.status is RunStatus.COMPLETED
+
+    def failed(self) -> bool:
+        return self.status is RunStatus.FAILED
+
+    @property
+    def state(self) -> str:
+        """The status in Celery's words: PENDING, STARTED, SUCCESS, FAILURE or REVOKED."""
+        return _CELERY_STATES[self.status]
+
+    def revoke(self) -> None:
+        """Celery's name for ``cancel()``."""
+        self.cancel()
 
     def _is_live(self) -> bool:
         self._check_commit()

@@ -38,6 +38,7 @@ TEMPLATES = [
     }
 ]
 ROOT_URLCONF = "tests.urls"
+HATCHET_AUTODISCOVER_MODULES = ["tasks", "jobs", "celery_tasks"]
 HATCHET_RATE_LIMITS = {"tests-per-second": (1, "second")}
 HATCHET_CRONS = {
     "nightly-sum": {"job": "tests.testapp.tasks.add", "schedule": "0 3 * * *", "args": [1, 2]},

@@ -205,3 +205,13 @@ def test_schedule_timeout_cancels_a_run_no_worker_takes():
     with pytest.raises(JobCancelled):
         run.get(timeout=60)
     assert run.status is RunStatus.CANCELLED
+
+
+def test_celery_self_retry_and_autoretry_on_the_engine():
+    from tests.testapp import celery_tasks
+
+    assert celery_tasks.retries_itself.delay(succeed_on=3).get(timeout=90)["retries"] == 2
+    assert celery_tasks.autoretries.delay("flaky").get(timeout=90) == 2
+    with pytest.raises(JobFailed, match="not retried") as info:
+        celery_tasks.autoretries.delay("fatal").get(timeout=60)
+    assert "attempt" not in info.value.exc_message
