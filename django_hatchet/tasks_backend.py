@@ -1,0 +1,405 @@
+"""A backend for Django's Tasks framework that runs tasks as django-hatchet jobs.
+
+``TASKS = {"default": {"BACKEND": "django_hatchet.tasks_backend.HatchetBackend"}}`` with
+``django.tasks`` (Django 6.0) or the ``django_tasks`` backport (Django 5.2). Each ``@task``
+registers a job named by the task's module path, so ``runworker`` runs it like any job; with
+no token it runs inline, at enqueue (or when the transaction commits). See docs/django-tasks.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import timedelta
+from traceback import format_exception
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
+
+from .backends import get_backend
+from .context import JobContext
+from .job_registry import registry
+from .jobs import Job, Priority, job, run_id_time
+from .signals import job_enqueued
+
+if TYPE_CHECKING:
+    from django.tasks import TaskContext, TaskResult, TaskResultStatus
+    from django.tasks.backends.base import BaseTaskBackend
+    from django.tasks.base import DEFAULT_TASK_QUEUE_NAME, Task, TaskError
+    from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
+    from django.tasks.signals import task_enqueued, task_finished, task_started
+    from django.utils.json import normalize_json
+else:
+    try:
+        from django.tasks import TaskContext, TaskResult, TaskResultStatus
+        from django.tasks.backends.base import BaseTaskBackend
+        from django.tasks.base import DEFAULT_TASK_QUEUE_NAME, Task, TaskError
+        from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
+        from django.tasks.signals import task_enqueued, task_finished, task_started
+        from django.utils.json import normalize_json
+    except ImportError:
+        try:
+            from django_tasks import TaskContext, TaskResult, TaskResultStatus
+            from django_tasks.backends.base import BaseTaskBackend
+            from django_tasks.base import DEFAULT_TASK_QUEUE_NAME, Task, TaskError
+            from django_tasks.exceptions import InvalidTaskError as InvalidTask
+            from django_tasks.exceptions import TaskResultDoesNotExist
+            from django_tasks.signals import task_enqueued, task_finished, task_started
+            from django_tasks.utils import normalize_json
+        except ImportError:
+            raise ImproperlyConfigured(
+                "django_hatchet.tasks_backend needs Django's Tasks framework: Django 6.0 or "
+                "later, or the django-tasks package on Django 5.2 (pip install django-tasks)."
+            ) from None
+
+__all__ = ["HatchetBackend", "HatchetTask", "hatchet_priority"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+READY = TaskResultStatus("READY")
+RUNNING = TaskResultStatus("RUNNING")
+SUCCESSFUL = TaskResultStatus("SUCCESSFUL")
+FAILED = TaskResultStatus("FAILED")
+
+#: How far before its id's timestamp a run is looked for (clocks differ between hosts).
+CLOCK_SKEW = timedelta(minutes=5)
+#: How long get_result waits for a run enqueued less than NEW_RUN_AGE ago to be written.
+NEW_RUN_WAIT, NEW_RUN_AGE = 5.0, timedelta(minutes=1)
+#: Inline results kept for ``get_result`` in this process, newest last.
+KEEP_INLINE_RESULTS = 10_000
+
+_lock = threading.Lock()
+#: Per job name: the job that runs a task, and the task it was built from.
+_jobs: dict[str, Job[Any, Any]] = {}
+_tasks: dict[str, HatchetTask] = {}
+#: Results this process holds by run id: inline ones (for get_result), and, on an engine,
+#: ones waiting for their transaction to commit.
+_results: OrderedDict[str, TaskResult[..., Any]] = OrderedDict()
+#: The result ``enqueue`` is building, for the job_enqueued receiver to claim.
+_enqueuing: ContextVar[list[TaskResult[..., Any]] | None] = ContextVar(
+    "django_hatchet_enqueuing", default=None
+)
+_inline_worker_id = get_random_string(32)
+
+
+def hatchet_priority(priority: int) -> Priority:
+    """Hatchet's priority for a Tasks priority: below 0 LOW, 0 MEDIUM, above 0 HIGH."""
+    if priority < 0:
+        return Priority.LOW
+    if priority > 0:
+        return Priority.HIGH
+    return Priority.MEDIUM
+
+
+def job_queue(queue_name: str) -> str | None:
+    """The job queue (worker label) for a task's ``queue_name``; none for the default queue."""
+    return None if queue_name == DEFAULT_TASK_QUEUE_NAME else queue_name
+
+
+class HatchetTask(Task):  # type: ignore[type-arg]
+    """A task that is also a registered job, so that ``runworker`` runs it."""
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        job_for(self)
+
+
+class HatchetBackend(BaseTaskBackend):
+    task_class = HatchetTask
+    supports_defer = True
+    supports_async_task = True
+    supports_get_result = True
+    supports_priority = True
+
+    def __init__(self, alias: str, params: dict[str, Any]) -> None:
+        super().__init__(alias, params)
+        enqueue_on_commit = params.get("ENQUEUE_ON_COMMIT")
+        if enqueue_on_commit is not None and not isinstance(enqueue_on_commit, bool):
+            raise ImproperlyConfigured(
+                f"TASKS[{alias!r}]['ENQUEUE_ON_COMMIT'] must be True, False or None (then "
+                f"HATCHET_ENQUEUE_ON_COMMIT decides), not {enqueue_on_commit!r}."
+            )
+        #: None: HATCHET_ENQUEUE_ON_COMMIT decides.
+        self.enqueue_on_commit: bool | None = enqueue_on_commit
+
+    def validate_task(self, task: Task[..., Any]) -> None:
+        super().validate_task(task)
+        existing = _tasks.get(task.module_path)
+        if (
+            existing is not None
+            and existing.func is task.func
+            and job_queue(task.queue_name) != job_queue(existing.queue_name)
+        ):
+            raise InvalidTask(
+                f"{task.module_path} runs on queue {existing.queue_name!r}: a worker "
+                "chooses its jobs when it starts, so a task's queue is the one given to "
+                "@task(queue_name=...), and using(queue_name=...) cannot change it."
+            )
+
+    def enqueue(
+        self, task: Task[P, R], args: list[Any], kwargs: dict[str, Any]
+    ) -> TaskResult[P, R]:
+        self.validate_task(task)
+        runner = job_for(task)
+        result: TaskResult[P, R] = new_result(task, "", list(args), kwargs, self.alias)
+        holder: list[TaskResult[..., Any]] = [result]
+        token = _enqueuing.set(holder)
+        try:
+            run = runner.apply_async(
+                result.args,
+                result.kwargs,
+                eta=task.run_after,
+                priority=hatchet_priority(task.priority),
+                enqueue_on_commit=self.enqueue_on_commit,
+            )
+        finally:
+            _enqueuing.reset(token)
+        object.__setattr__(result, "id", run.id)
+        if holder:  # Not dispatched: it waits for the transaction to commit.
+            _remember(result)
+        return result
+
+    def get_result(self, result_id: str) -> TaskResult[..., Any]:
+        result = _results.get(result_id)
+        if result is not None:
+            return result
+        if get_backend().inline:
+            raise TaskResultDoesNotExist(
+                f"No task result {result_id!r} in this process: tasks run inline (no "
+                "HATCHET_CLIENT_TOKEN), and inline results are kept only by the process that "
+                "enqueued them."
+            )
+        return self._engine_result(result_id)
+
+    def _engine_result(self, result_id: str) -> TaskResult[..., Any]:
+        try:
+            if uuid.UUID(result_id).version != 7:
+                raise ValueError(result_id)
+        except ValueError:
+            raise TaskResultDoesNotExist(f"{result_id!r} is not a task result id.") from None
+        from .engine.tasks import run_record
+
+        enqueued_at = run_id_time(result_id)
+        record = run_record(result_id, enqueued_at - CLOCK_SKEW)
+        # The engine writes a new run asynchronously: give a young one a moment to appear.
+        deadline = time.monotonic() + NEW_RUN_WAIT
+        while record is None and timezone.now() - enqueued_at < NEW_RUN_AGE:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+            record = run_record(result_id, enqueued_at - CLOCK_SKEW)
+        task = _task_named(record.job_name) if record is not None else None
+        if record is None or task is None:
+            raise TaskResultDoesNotExist(f"No task result {result_id!r} on the engine.")
+        call = record.input
+        result = new_result(
+            task, result_id, call.get("args", []), call.get("kwargs", {}), self.alias
+        )
+        status = _STATUSES.get(record.status, READY)
+        errors = []
+        if record.error is not None:
+            errors.append(
+                TaskError(exception_class_path=record.error[0], traceback=record.error[1])
+            )
+        elif record.status == "CANCELLED":
+            errors.append(
+                TaskError(
+                    exception_class_path="django_hatchet.exceptions.JobCancelled", traceback=""
+                )
+            )
+        for name, value in (
+            ("status", status),
+            ("enqueued_at", enqueued_at),
+            ("started_at", record.started_at),
+            ("last_attempted_at", record.started_at),
+            ("finished_at", record.finished_at),
+            ("errors", errors),
+            ("worker_ids", record.worker_ids),
+        ):
+            object.__setattr__(result, name, value)
+        if status == SUCCESSFUL:
+            object.__setattr__(result, "_return_value", record.output)
+        return result
+
+
+_STATUSES = {
+    "SCHEDULED": READY,
+    "QUEUED": READY,
+    "RUNNING": RUNNING,
+    "COMPLETED": SUCCESSFUL,
+    "FAILED": FAILED,
+    "CANCELLED": FAILED,
+}
+
+
+def new_result(
+    task: Task[P, R], result_id: str, args: list[Any], kwargs: dict[str, Any], alias: str
+) -> TaskResult[P, R]:
+    return TaskResult(
+        task=task,
+        id=result_id,
+        status=READY,
+        enqueued_at=None,
+        started_at=None,
+        last_attempted_at=None,
+        finished_at=None,
+        args=args,
+        kwargs=kwargs,
+        backend=alias,
+        errors=[],
+        worker_ids=[],
+    )
+
+
+def job_for(task: Task[..., Any]) -> Job[Any, Any]:
+    """The job that runs ``task``, built and registered on first use."""
+    name = task.module_path
+    with _lock:
+        runner = _jobs.get(name)
+        if runner is None or _tasks[name].func is not task.func:
+            runner = _build_job(task)
+            _jobs[name], _tasks[name] = runner, task  # type: ignore[assignment]
+        elif registry.get(name) is not runner:
+            try:
+                registry.register(runner)
+            except ValueError as exc:
+                raise InvalidTask(str(exc)) from None
+    return runner
+
+
+def _build_job(task: Task[..., Any]) -> Job[Any, Any]:
+    func = task.func
+    params = list(inspect.signature(func).parameters.values())
+    if task.takes_context:
+        params = params[1:]
+    context = inspect.Parameter("job_context", inspect.Parameter.POSITIONAL_ONLY)
+    if inspect.iscoroutinefunction(func):
+
+        async def run_async(job_context: JobContext, *args: Any, **kwargs: Any) -> Any:
+            result, call = _start(task, job_context, args, kwargs)
+            try:
+                value = normalize_json(await call(*args, **kwargs))
+            except Exception as exc:
+                _fail(result, exc)
+                raise
+            return _succeed(result, value)
+
+        runner: Callable[..., Any] = run_async
+    else:
+
+        def run_sync(job_context: JobContext, *args: Any, **kwargs: Any) -> Any:
+            result, call = _start(task, job_context, args, kwargs)
+            try:
+                value = normalize_json(call(*args, **kwargs))
+            except Exception as exc:
+                _fail(result, exc)
+                raise
+            return _succeed(result, value)
+
+        runner = run_sync
+    runner.__module__, runner.__qualname__ = func.__module__, func.__qualname__
+    runner.__name__, runner.__doc__ = func.__name__, func.__doc__
+    runner.__signature__ = inspect.Signature([context, *params])  # type: ignore[attr-defined]
+    try:
+        built: Job[Any, Any] = job(
+            name=task.module_path,
+            priority=hatchet_priority(task.priority),
+            queue=job_queue(task.queue_name),
+            takes_context=True,
+        )(runner)
+    except (TypeError, ValueError) as exc:
+        raise InvalidTask(str(exc)) from None
+    return built
+
+
+def _start(
+    task: Task[..., Any], job_context: JobContext, args: Any, kwargs: Any
+) -> tuple[TaskResult[..., Any], Callable[..., Any]]:
+    """Mark the run's result RUNNING and send task_started; return it and what to call."""
+    result = _results.get(job_context.run_id)
+    if result is None:  # On a worker: the result lives in the process that enqueued it.
+        result = new_result(task, job_context.run_id, list(args), kwargs, task.backend)
+        object.__setattr__(result, "enqueued_at", run_id_time(job_context.run_id))
+    now = timezone.now()
+    object.__setattr__(result, "status", RUNNING)
+    object.__setattr__(result, "started_at", now)
+    object.__setattr__(result, "last_attempted_at", now)
+    hatchet = job_context.hatchet
+    result.worker_ids.append(str(hatchet.worker_id) if hatchet is not None else _inline_worker_id)
+    task_started.send(HatchetBackend, task_result=result)
+    call: Callable[..., Any] = task.func
+    if task.takes_context:
+        call = functools.partial(task.func, TaskContext(task_result=result))
+    return result, call
+
+
+def _succeed(result: TaskResult[..., Any], value: Any) -> Any:
+    object.__setattr__(result, "_return_value", value)
+    object.__setattr__(result, "finished_at", timezone.now())
+    object.__setattr__(result, "status", SUCCESSFUL)
+    task_finished.send(HatchetBackend, task_result=result)
+    return value
+
+
+def _fail(result: TaskResult[..., Any], exc: Exception) -> None:
+    kind = type(exc)
+    result.errors.append(
+        TaskError(
+            exception_class_path=f"{kind.__module__}.{kind.__qualname__}",
+            traceback="".join(format_exception(exc)),
+        )
+    )
+    object.__setattr__(result, "finished_at", timezone.now())
+    object.__setattr__(result, "status", FAILED)
+    task_finished.send(HatchetBackend, task_result=result)
+
+
+def _on_job_enqueued(sender: Job[Any, Any], run: Any, **kwargs: Any) -> None:
+    """A task's run was dispatched: its result is READY; send task_enqueued."""
+    if _jobs.get(sender.name) is not sender:
+        return
+    result = _results.pop(run.id, None)
+    if result is None:
+        holder = _enqueuing.get()
+        if not holder:  # Enqueued through the job (job.delay()), not the task.
+            return
+        result = holder.pop()
+    object.__setattr__(result, "id", run.id)
+    object.__setattr__(result, "enqueued_at", timezone.now())
+    if get_backend().inline:
+        _remember(result)
+    task_enqueued.send(HatchetBackend, task_result=result)
+
+
+job_enqueued.connect(_on_job_enqueued, dispatch_uid="django_hatchet.tasks_backend")
+
+
+def _remember(result: TaskResult[..., Any]) -> None:
+    with _lock:
+        _results[result.id] = result
+        _results.move_to_end(result.id)
+        while len(_results) > KEEP_INLINE_RESULTS:
+            _results.popitem(last=False)
+
+
+def _task_named(name: str) -> Task[..., Any] | None:
+    """The task a job name stands for, importing its module if need be."""
+    task = _tasks.get(name)
+    if task is None:
+        try:
+            found = import_string(name)
+        except ImportError:
+            return None
+        task = found if isinstance(found, HatchetTask) else None
+    return task
