@@ -10,7 +10,8 @@ import django_hatchet
 from django_hatchet.conf import conf
 
 
-def test_defaults():
+def test_defaults(settings):
+    del settings.HATCHET_AUTODISCOVER_MODULES  # The test settings add one.
     assert conf.CLIENT_TOKEN is None
     assert conf.INLINE is True
     assert conf.ENQUEUE_ON_COMMIT is True
