@@ -1,0 +1,149 @@
+"""The admin in a real browser: Debian's headless Chromium, driven by Selenium.
+
+The test logs into the admin, opens the overview, runs a job with the run-now form (inline:
+no engine needed), finds the run in the runs list with its final status, and opens its page.
+It saves a screenshot of each page under pytest's tmp dir; with ``UPDATE_SCREENSHOTS=1`` it
+also writes them to ``docs/img/`` for docs/admin.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.test import override_settings
+from pytest_django.live_server_helper import LiveServer
+
+from tests.engine import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+DOCS_IMG = ROOT / "docs" / "img"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server(transactional_db: None) -> Iterator[LiveServer]:
+    """pytest-django's live server, serving the admin's static files: its handler reads
+    ``STATIC_URL`` and ``STATIC_ROOT`` when it starts, and the tests' settings have none (the
+    session's ``live_server`` would fail every request)."""
+    with override_settings(
+        STATIC_URL="/static/",
+        STATIC_ROOT=str(Path(admin.__file__).parent / "static"),
+        ALLOWED_HOSTS=["localhost", "testserver"],
+        HATCHET_ENQUEUE_ON_COMMIT=False,
+    ):
+        live = LiveServer("localhost")
+        yield live
+        live.stop()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
+    if missing:
+        message = (
+            f"Chromium is not installed ({', '.join(missing)}): "
+            "apt-get install chromium chromium-driver (scripts/test does)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(
+        service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options
+    )
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def screenshot(browser: Any, tmp_path: Path) -> Any:
+    """Save the page as ``<name>.png`` in the test's tmp dir (and docs/img, when asked)."""
+    update = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+
+    def save(name: str) -> Path:
+        target = tmp_path / f"{name}.png"
+        assert browser.save_screenshot(str(target)), target
+        if update:
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(target, DOCS_IMG / f"{name}.png")
+        return target
+
+    return save
+
+
+def test_run_a_job_from_the_admin_in_a_browser(
+    server: LiveServer, browser: Any, screenshot: Any, clean_inline_history: None
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    User.objects.create_superuser("admin", "admin@example.com", "a-long-password")
+
+    browser.get(f"{server.url}/admin/")
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys("a-long-password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    assert browser.find_element(By.ID, "user-tools").text.upper().startswith("WELCOME")
+
+    # The overview, from the admin index.
+    browser.find_element(By.LINK_TEXT, "Overview").click()
+    assert browser.title.startswith("Hatchet jobs")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "tests.testapp.tasks.add" in body
+    assert "inline" in body
+    # The admin's own styles are loaded: the header is laid out, not bare text.
+    header = browser.find_element(By.ID, "header")
+    assert header.value_of_css_property("display") == "flex"
+    screenshot("admin-overview")
+
+    # Run now, with the form.
+    browser.find_element(
+        By.XPATH,
+        "//tr[@class='hatchet-job'][.//strong[text()='tests.testapp.tasks.add']]"
+        "//a[text()='Run now']",
+    ).click()
+    browser.find_element(By.NAME, "args").send_keys("[2, 3]")
+    browser.find_element(By.NAME, "_run").click()
+    message = browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
+    assert "tests.testapp.tasks.add run" in message.lower()
+    assert "enqueued" in message
+    run_id = message.split(" run ")[1].split()[0]
+
+    # The runs list shows it, finished.
+    browser.find_element(By.LINK_TEXT, "Runs").click()
+    row = browser.find_element(By.CSS_SELECTOR, f'tr.hatchet-run[data-run-id="{run_id}"]')
+    assert "tests.testapp.tasks.add" in row.text
+    assert row.find_element(By.CSS_SELECTOR, ".hatchet-badge").text == "completed"
+    screenshot("admin-runs")
+
+    # Its page, with the output.
+    row.find_element(By.TAG_NAME, "a").click()
+    assert browser.find_element(By.CSS_SELECTOR, "h2 .hatchet-badge").text == "completed"
+    assert run_id in browser.find_element(By.TAG_NAME, "h2").text
+    assert browser.find_element(By.ID, "run-output").text == "5"
+    screenshot("admin-run")
