@@ -8,6 +8,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 
 from ..objects import object_label
+from ..runs_source import engine_mode
 
 
 class RunHistoryMixin:
@@ -30,6 +31,7 @@ class RunHistoryMixin:
             obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
             if obj is not None:
                 extra["hatchet_runs"] = self.run_history(request, obj)
+                extra["inline_mode"] = not engine_mode()
         return super().change_view(  # type: ignore[misc,no-any-return]
             request, object_id, form_url, extra_context=extra
         )
