@@ -46,6 +46,14 @@ def workflow_ids(jobs: tuple[str, ...] = ()) -> dict[str, str]:
         offset += 500
 
 
+def _when(value: datetime | None) -> datetime | None:
+    """A time from the engine, or None: it sends ``0001-01-01`` for a time not reached yet
+    (a queued run's start, a running run's finish)."""
+    if value is None or value.year <= 1:
+        return None
+    return value
+
+
 def row_from(summary: Any, jobs_by_workflow: dict[str, str] | None = None) -> RunRow:
     """A run of the engine's list (a ``V1TaskSummary``) or detail (``V1WorkflowRun``)."""
     metadata = dict(summary.additional_metadata or {})
@@ -65,15 +73,17 @@ def row_from(summary: Any, jobs_by_workflow: dict[str, str] | None = None) -> Ru
     if isinstance(output, dict) and set(output) == {"result"}:
         output = output["result"]
     attempt = getattr(summary, "attempt", None)
+    started_at, finished_at = _when(summary.started_at), _when(summary.finished_at)
     return RunRow(
         id=str(metadata.get(RUN_ID_KEY) or engine_id),
         engine_id=engine_id,
         job=job,
         status=summary.status.value,
         created_at=summary.created_at or summary.metadata.created_at,
-        started_at=summary.started_at,
-        finished_at=summary.finished_at,
-        duration_ms=summary.duration,
+        started_at=started_at,
+        finished_at=finished_at,
+        # The engine counts a run not finished yet as 0 ms.
+        duration_ms=summary.duration if started_at and finished_at else None,
         attempts=attempt or (getattr(summary, "retry_count", None) or 0) + 1,
         input=data or None,
         output=output or None,

@@ -1,0 +1,218 @@
+"""The admin pages against a real Hatchet engine: the statuses they show are the engine's."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.test import Client
+
+from django_hatchet import RunStatus
+from django_hatchet.engine import JOB_KEY, RUN_ID_KEY
+from django_hatchet.engine.admin_api import row_from
+from tests.admin_fixtures import client_for, make_user
+from tests.testapp import tasks
+
+pytestmark = pytest.mark.django_db
+
+
+def on_engine(test: Callable[..., None]) -> Callable[..., None]:
+    """A test against the real engine (``-m engine``), with django-hatchet pointed at it."""
+    return pytest.mark.engine(pytest.mark.usefixtures("engine_settings")(test))
+
+
+OVERVIEW = "/admin/django_hatchet/overview/"
+RUNS = "/admin/django_hatchet/run/"
+
+
+@pytest.fixture(autouse=True)
+def _dispatch_at_once(settings):
+    # The test's transaction never commits: dispatch at .delay().
+    settings.HATCHET_ENQUEUE_ON_COMMIT = False
+
+
+@pytest.fixture
+def operator() -> Client:
+    return client_for(make_user("operator", "view_run", "change_run"))
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 60, interval: float = 0.5) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def run_page(client: Client, run_id: str) -> str:
+    response = client.get(f"{RUNS}{run_id}/change/")
+    assert response.status_code == 200, response.content[:2000]
+    return response.content.decode()
+
+
+def page_status(page: str) -> str:
+    """The status in a run page's heading."""
+    found = re.search(r'<h2><span class="hatchet-badge status-(\w+)">', page)
+    assert found, page
+    return found.group(1)
+
+
+def listed_status(client: Client, run_id: str, **params: str) -> str | None:
+    """The status of the run in the runs list (filtered by ``params``), or None if absent."""
+    page = client.get(RUNS, params).content.decode()
+    found = re.search(
+        rf'<tr class="hatchet-run" data-run-id="{re.escape(run_id)}">.*?'
+        r'<span class="hatchet-badge status-(\w+)">',
+        page,
+        re.S,
+    )
+    return found.group(1) if found else None
+
+
+def logged(run_id: str, what: str) -> bool:
+    """Whether the admin's log records the action on the run."""
+    return LogEntry.objects.filter(object_id=run_id, change_message__icontains=what).exists()
+
+
+def status_becomes(client: Client, run_id: str, status: str, timeout: float = 60) -> bool:
+    return bool(wait_for(lambda: page_status(run_page(client, run_id)) == status, timeout))
+
+
+@on_engine
+def test_runs_appear_with_the_engines_statuses_through_their_lifecycle(worker, operator):
+    # Enqueued and executed.
+    done = tasks.echo.delay("hello", n=1)
+    assert done.get(timeout=60) == {"args": ["hello"], "kwargs": {"n": 1}}
+    assert wait_for(lambda: listed_status(operator, done.id, job="tests.echo") == "COMPLETED")
+    page = run_page(operator, done.id)
+    assert page_status(page) == "COMPLETED"
+    assert "hello" in page
+    assert 'id="run-output"' in page
+
+    # Failed, then retried from its page: the engine runs it again, with the same input.
+    failed = tasks.fail.delay("boom")
+    with pytest.raises(Exception, match="boom"):
+        failed.get(timeout=60)
+    assert wait_for(
+        lambda: listed_status(operator, failed.id, status="FAILED") == "FAILED", timeout=30
+    )
+    page = run_page(operator, failed.id)
+    assert page_status(page) == "FAILED"
+    assert "JobBroke: boom" in html.unescape(page)
+    assert 'id="retry-run"' in page
+    response = operator.post(f"{RUNS}{failed.id}/retry/")
+    assert response.status_code == 302
+    assert LogEntry.objects.filter(
+        object_id=failed.id, change_message__icontains="retried"
+    ).exists()
+    # A second attempt of the same run, which fails the same way.
+    assert wait_for(
+        lambda: (
+            page_status(p := run_page(operator, failed.id)) == "FAILED"
+            and re.search(r"<th>Attempts</th><td>(\d+)</td>", p)[1] != "1"  # type: ignore[index]
+        ),
+        timeout=60,
+    ), run_page(operator, failed.id)
+
+    # Cancelled while it runs, from its page.
+    slow = tasks.sleeper.delay(120)
+    assert wait_for(lambda: slow.status is RunStatus.RUNNING, timeout=30)
+    assert status_becomes(operator, slow.id, "RUNNING", timeout=10)
+    assert 'id="cancel-run"' in run_page(operator, slow.id)
+    response = operator.post(f"{RUNS}{slow.id}/cancel/")
+    assert response.status_code == 302
+    assert status_becomes(operator, slow.id, "CANCELLED", timeout=60)
+    assert listed_status(operator, slow.id, job="tests.testapp.tasks.sleeper") == "CANCELLED"
+    assert LogEntry.objects.filter(
+        object_id=slow.id, change_message__icontains="cancelled"
+    ).exists()
+
+
+@on_engine
+def test_run_now_enqueues_on_the_engine(worker, operator):
+    response = operator.post(
+        f"{OVERVIEW}run/tests.testapp.tasks.add/", {"args": json.dumps([2, 3]), "kwargs": "{}"}
+    )
+    assert response.status_code == 302, response.content.decode()
+    run_id = response["Location"].rstrip("/").split("/")[-2]
+    assert status_becomes(operator, run_id, "COMPLETED", timeout=60)
+    assert re.search(r'id="run-output">5<', run_page(operator, run_id))
+
+
+@on_engine
+def test_the_overview_shows_the_engine_and_its_workers(worker, operator):
+    page = operator.get(OVERVIEW).content.decode()
+    assert "mode-engine" in page
+    assert "test-session" in page
+
+
+@on_engine
+def test_a_run_whose_worker_is_killed_shows_the_engines_status(start_worker, operator):
+    """A worker killed mid-run (SIGKILL: no drain, no goodbye) leaves its run to the engine.
+    What we saw from this engine (hatchet v0.105): sometimes, about 30 s later (its heartbeat
+    timeout), it puts the run back in the queue as attempt 2, even with no retries left, and
+    another worker of the queue runs it; sometimes it keeps the run RUNNING for minutes. The
+    pages show either, as the engine reports it, and the admin can cancel an orphaned run."""
+    doomed = start_worker("--queue", "drain", "--name", "doomed")
+    run = tasks.drain_sleeper.delay(5)
+    assert wait_for(lambda: run.status is RunStatus.RUNNING, timeout=30)
+    doomed.process.kill()
+    doomed.process.wait()
+
+    assert page_status(run_page(operator, run.id)) == "RUNNING"  # The engine does not know yet.
+    requeued = status_becomes(operator, run.id, "QUEUED", timeout=120)
+    page = run_page(operator, run.id)
+    assert "0001" not in page  # The engine's "not yet" times are shown as "-".
+    if requeued:
+        assert re.search(r"<th>Attempts</th><td>2</td>", page), page
+        assert re.search(r"<th>Started</th><td>-</td>", page), page
+        assert listed_status(operator, run.id, job="tests.testapp.tasks.drain_sleeper") == "QUEUED"
+        start_worker("--queue", "drain", "--name", "rescuer")
+        assert status_becomes(operator, run.id, "COMPLETED", timeout=60), run_page(operator, run.id)
+        page = run_page(operator, run.id)
+        assert re.search(r"<th>Attempts</th><td>2</td>", page), page
+        assert re.search(r'id="run-output">5<', page), page
+    else:  # Still the engine's RUNNING, on the dead worker: cancel it from the admin.
+        assert page_status(page) == "RUNNING"
+        assert re.search(r"<th>Worker</th><td>doomed</td>", page), page
+        assert listed_status(operator, run.id, status="RUNNING") == "RUNNING"
+        assert 'id="cancel-run"' in page
+        assert operator.post(f"{RUNS}{run.id}/cancel/").status_code == 302
+        assert status_becomes(operator, run.id, "CANCELLED", timeout=60), run_page(operator, run.id)
+
+
+def test_times_the_engine_has_not_reached_are_shown_as_none():
+    never = datetime(1, 1, 1, tzinfo=timezone.utc)
+    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    summary = SimpleNamespace(
+        additional_metadata={JOB_KEY: "tests.echo", RUN_ID_KEY: "run-1"},
+        workflow_run_external_id="engine-1",
+        metadata=SimpleNamespace(id="task-1", created_at=created),
+        input={"input": {"args": [], "kwargs": {}}},
+        output={},
+        status=SimpleNamespace(value="QUEUED"),
+        created_at=created,
+        started_at=never,
+        finished_at=never,
+        duration=0,
+        attempt=2,
+        error_message=None,
+    )
+    row = row_from(summary)
+    assert (row.started_at, row.finished_at, row.duration_ms) == (None, None, None)
+    assert (row.id, row.engine_id, row.job, row.attempts) == ("run-1", "engine-1", "tests.echo", 2)
+    summary.status.value, summary.started_at, summary.finished_at, summary.duration = (
+        "COMPLETED",
+        created,
+        created,
+        1500,
+    )
+    assert row_from(summary).duration_ms == 1500
