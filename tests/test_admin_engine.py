@@ -83,7 +83,14 @@ def logged(run_id: str, what: str) -> bool:
 
 
 def status_becomes(client: Client, run_id: str, status: str, timeout: float = 60) -> bool:
-    return bool(wait_for(lambda: page_status(run_page(client, run_id)) == status, timeout))
+    """Whether the run's page shows ``status`` within ``timeout``. The engine's run list (which
+    the page reads) can lag its gRPC state by a moment, so a 404 meanwhile is waited out."""
+
+    def shows() -> bool:
+        response = client.get(f"{RUNS}{run_id}/change/")
+        return response.status_code == 200 and page_status(response.content.decode()) == status
+
+    return bool(wait_for(shows, timeout))
 
 
 @on_engine
@@ -125,7 +132,7 @@ def test_runs_appear_with_the_engines_statuses_through_their_lifecycle(worker, o
     # Cancelled while it runs, from its page.
     slow = tasks.sleeper.delay(120)
     assert wait_for(lambda: slow.status is RunStatus.RUNNING, timeout=30)
-    assert status_becomes(operator, slow.id, "RUNNING", timeout=10)
+    assert status_becomes(operator, slow.id, "RUNNING", timeout=30)
     assert 'id="cancel-run"' in run_page(operator, slow.id)
     response = operator.post(f"{RUNS}{slow.id}/cancel/")
     assert response.status_code == 302
