@@ -8,15 +8,15 @@ ran itself, kept in a small in-memory ring.
 from __future__ import annotations
 
 import threading
-from collections import deque
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.utils import timezone
-
-from .runs import RunStatus
 
 #: The statuses the admin filters and counts by (the engine's own).
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
@@ -119,88 +119,91 @@ class RunQuery:
 # Inline runs ------------------------------------------------------------------------------
 
 
+class _LiveRun:
+    """An inline run of this process, seen through its handle; a row is made when asked."""
+
+    __slots__ = ("created", "finished", "job", "run", "started")
+
+    def __init__(self, run: Any, job: str) -> None:
+        self.run = run
+        self.job = job
+        self.created = time.time()
+        self.started: float | None = None
+        self.finished: float | None = None
+
+    def row(self) -> RunRow:
+        run, status = self.run, str(self.run._status)
+        error = run.error
+        duration = None
+        if self.finished is not None:
+            duration = int((self.finished - (self.started or self.finished)) * 1000)
+        return RunRow(
+            id=run.id,
+            engine_id=None,
+            job=self.job,
+            status=status,
+            created_at=_datetime(self.created),
+            started_at=_datetime(self.started),
+            finished_at=_datetime(self.finished),
+            duration_ms=duration,
+            output=run.result if status == "COMPLETED" else None,
+            error=f"{type(error).__name__}: {error}" if error is not None else "",
+        )
+
+
+def _datetime(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=dt_timezone.utc)
+
+
 class InlineHistory:
-    """The last runs this process ran inline, newest first; nothing is kept on disk."""
+    """The last runs this process ran inline, newest first; nothing is kept on disk.
+
+    The inline backend notes each run here (``note_started``/``note_finished``) on every
+    inline ``.delay()``, so only times are noted against the run's handle; the rows are
+    built when the admin asks for them.
+    """
 
     def __init__(self, size: int = 200) -> None:
-        self._runs: deque[RunRow] = deque(maxlen=size)
+        self._runs: OrderedDict[str, RunRow | _LiveRun] = OrderedDict()
+        self._size = size
         self._lock = threading.Lock()
 
-    def record(self, row: RunRow) -> None:
+    def record(self, row: RunRow | _LiveRun) -> None:
+        key = row.id if isinstance(row, RunRow) else row.run.id
         with self._lock:
-            for i, existing in enumerate(self._runs):
-                if existing.id == row.id:
-                    self._runs[i] = row
-                    return
-            self._runs.appendleft(row)
+            self._runs[key] = row
+            if len(self._runs) > self._size:
+                self._runs.popitem(last=False)
 
-    def update(self, run_id: str, **changes: Any) -> None:
-        with self._lock:
-            for i, existing in enumerate(self._runs):
-                if existing.id == run_id:
-                    self._runs[i] = replace(existing, **changes)
-                    return
+    def live(self, run_id: str) -> _LiveRun | None:
+        entry = self._runs.get(run_id)
+        return entry if isinstance(entry, _LiveRun) else None
 
     def clear(self) -> None:
         with self._lock:
             self._runs.clear()
 
     def rows(self) -> list[RunRow]:
+        """Newest first."""
         with self._lock:
-            return list(self._runs)
+            entries = list(reversed(self._runs.values()))
+        return [e.row() if isinstance(e, _LiveRun) else e for e in entries]
 
 
 inline_history = InlineHistory()
-#: Inline runs between their start and finish signals, to read their result at the end.
-_running: dict[str, Any] = {}
 
 
-def _on_enqueued(sender: Any, run: Any, **kwargs: Any) -> None:
-    from .conf import conf
-
-    if conf.INLINE:
-        _running[run.id] = run
-        inline_history.record(
-            RunRow(
-                id=run.id,
-                engine_id=None,
-                job=sender.name,
-                status="QUEUED",
-                created_at=timezone.now(),
-            )
-        )
+def note_started(run: Any, job_name: str) -> None:
+    """Called by the inline backend as a run starts (on every inline ``.delay()``)."""
+    entry = _LiveRun(run, job_name)
+    entry.started = entry.created
+    inline_history.record(entry)
 
 
-def _on_started(sender: Any, run_id: str, **kwargs: Any) -> None:
-    inline_history.update(run_id, status="RUNNING", started_at=timezone.now())
-
-
-def _on_finished(
-    sender: Any, run_id: str, status: RunStatus, error: BaseException | None, **kwargs: Any
-) -> None:
-    run = _running.pop(run_id, None)
-    for row in inline_history.rows():
-        if row.id == run_id and row.engine_id is None:
-            now = timezone.now()
-            started = row.started_at or now
-            inline_history.update(
-                run_id,
-                status=str(status),
-                output=getattr(run, "result", None) if status is RunStatus.COMPLETED else None,
-                finished_at=now,
-                duration_ms=int((now - started).total_seconds() * 1000),
-                error=f"{type(error).__name__}: {error}" if error is not None else "",
-            )
-            return
-
-
-def connect_inline_history() -> None:
-    """Keep the inline runs of this process for the admin (inline mode only)."""
-    from . import signals
-
-    signals.job_enqueued.connect(_on_enqueued, dispatch_uid="django_hatchet.admin.enqueued")
-    signals.job_started.connect(_on_started, dispatch_uid="django_hatchet.admin.started")
-    signals.job_finished.connect(_on_finished, dispatch_uid="django_hatchet.admin.finished")
+def note_finished(run_id: str) -> None:
+    entry = inline_history.live(run_id)
+    if entry is not None:
+        entry.finished = time.time()
 
 
 def filter_rows(rows: Iterable[RunRow], query: RunQuery) -> list[RunRow]:

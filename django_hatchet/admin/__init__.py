@@ -19,12 +19,10 @@ from django.views.decorators.http import require_POST
 
 from ..job_registry import registry
 from ..models import Overview, Run
-from ..runs_source import STATUSES, connect_inline_history, engine_mode, get_run
+from ..runs_source import STATUSES, engine_mode, get_run
 from .history import RunHistoryMixin
 
 __all__ = ["OverviewAdmin", "RunAdmin", "RunHistoryMixin"]
-
-connect_inline_history()
 
 
 class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 
-from .. import encoding, signals
+from .. import encoding, runs_source, signals
 from ..conf import conf
 from ..context import JobContext
 from ..exceptions import JobNotDispatched
@@ -57,6 +57,7 @@ class InlineBackend(BaseBackend):
             args.insert(0, JobContext(job, run.id))
         signals.job_enqueued.send(job, run=run)
         run._status = RunStatus.RUNNING
+        runs_source.note_started(run, job.name)
         signals.job_started.send(job, run_id=run.id, attempt=1)
         return args, call["kwargs"]
 
@@ -68,6 +69,7 @@ class InlineBackend(BaseBackend):
         except (TypeError, ValueError):
             raise encoding.return_value_error(run.job_name, value) from None
         run._status = RunStatus.COMPLETED
+        runs_source.note_finished(run.id)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.COMPLETED, error=None
         )
@@ -77,6 +79,7 @@ class InlineBackend(BaseBackend):
         run = dispatch.run
         run._status = RunStatus.FAILED
         run.error = exc
+        runs_source.note_finished(run.id)
         logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.FAILED, error=exc
