@@ -158,7 +158,8 @@ def test_run_now_enqueues_on_the_engine(worker, operator):
 def test_the_overview_shows_the_engine_and_its_workers(worker, operator):
     page = operator.get(OVERVIEW).content.decode()
     assert "mode-engine" in page
-    assert "test-session" in page
+    # The engine lists a worker once it has registered and sent a heartbeat.
+    assert wait_for(lambda: "test-session" in operator.get(OVERVIEW).content.decode(), 60)
 
 
 @on_engine

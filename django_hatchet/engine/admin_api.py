@@ -163,9 +163,36 @@ def _with_workers(rows: list[RunRow], ids: list[str]) -> list[RunRow]:
     return [replace(r, worker=by_run.get(r.engine_id or "", "")) for r in rows]
 
 
+WORKERS_PAGE = 500
+
+
+def _all_workers(client: Any) -> list[Any]:
+    """Every worker of the tenant: the engine lists 50 a page unless told otherwise, and a
+    tenant that many test runs or deploys have used has more than that."""
+    from hatchet_sdk.clients.rest.api.worker_api import WorkerApi
+
+    rows: list[Any] = []
+    with client.workers.client() as api:
+        for page in range(20):
+            got = (
+                WorkerApi(api)
+                .worker_list(
+                    tenant=client.workers.client_config.tenant_id,
+                    offset=page * WORKERS_PAGE,
+                    limit=WORKERS_PAGE,
+                )
+                .rows
+                or []
+            )
+            rows += got
+            if len(got) < WORKERS_PAGE:
+                break
+    return rows
+
+
 def _namespace_workers(client: Any) -> list[Any]:
     namespace = client.namespace
-    workers = [w for w in client.workers.list().rows or [] if w.name.startswith(namespace)]
+    workers = [w for w in _all_workers(client) if w.name.startswith(namespace)]
     workers.sort(key=lambda w: w.last_heartbeat_at or datetime.min, reverse=True)
     return workers
 
