@@ -28,6 +28,9 @@ def _duration(value: timedelta | float) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
+#: What ``.delay()`` does when the engine cannot be reached (``HATCHET_ON_UNREACHABLE``).
+UNREACHABLE_POLICIES = ("outbox", "raise", "inline")
+
 RATE_LIMIT_PERIODS = ("second", "minute", "hour", "day", "week", "month", "year")
 
 
@@ -174,6 +177,36 @@ SETTINGS: dict[str, SettingSpec] = {
             DEFAULT_REDACT_KEYS,
             _is_str_list,
             'a list of key names, such as ["password", "token"]',
+        ),
+        SettingSpec(
+            "HATCHET_ON_UNREACHABLE",
+            "outbox",
+            lambda v: v in UNREACHABLE_POLICIES,
+            'one of "outbox", "raise" or "inline"',
+        ),
+        SettingSpec(
+            "HATCHET_DISPATCH_TIMEOUT",
+            timedelta(seconds=5),
+            _is_duration,
+            "a positive timedelta or number of seconds",
+        ),
+        SettingSpec(
+            "HATCHET_DISPATCH_ATTEMPTS",
+            1,
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+            "a positive int",
+        ),
+        SettingSpec(
+            "HATCHET_OUTBOX_RELAY_INTERVAL",
+            timedelta(seconds=1),
+            _is_duration,
+            "a positive timedelta or number of seconds",
+        ),
+        SettingSpec(
+            "HATCHET_WORKER_DRAIN_TIMEOUT",
+            timedelta(seconds=60),
+            _is_duration,
+            "a positive timedelta or number of seconds",
         ),
         SettingSpec(
             "HATCHET_CRONS",
@@ -335,6 +368,26 @@ class Settings:
     @property
     def WORKER_CONNECT_ATTEMPTS(self) -> int:
         return self._get("HATCHET_WORKER_CONNECT_ATTEMPTS")  # type: ignore[no-any-return]
+
+    @property
+    def ON_UNREACHABLE(self) -> str:
+        return self._get("HATCHET_ON_UNREACHABLE")  # type: ignore[no-any-return]
+
+    @property
+    def DISPATCH_TIMEOUT(self) -> timedelta:
+        return _duration(self._get("HATCHET_DISPATCH_TIMEOUT"))
+
+    @property
+    def DISPATCH_ATTEMPTS(self) -> int:
+        return self._get("HATCHET_DISPATCH_ATTEMPTS")  # type: ignore[no-any-return]
+
+    @property
+    def OUTBOX_RELAY_INTERVAL(self) -> timedelta:
+        return _duration(self._get("HATCHET_OUTBOX_RELAY_INTERVAL"))
+
+    @property
+    def WORKER_DRAIN_TIMEOUT(self) -> timedelta:
+        return _duration(self._get("HATCHET_WORKER_DRAIN_TIMEOUT"))
 
     @property
     def INLINE(self) -> bool:
