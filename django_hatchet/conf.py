@@ -9,6 +9,7 @@ problems at start-up (``django_hatchet.E001``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -69,6 +70,16 @@ DEFAULT_REDACT_KEYS = (
 )
 
 
+#: The values of HATCHET_CLIENT_TLS_STRATEGY the SDK knows.
+TLS_STRATEGIES = ("tls", "mtls", "none")
+
+#: Settings whose value is never shown in an error message.
+SECRET_SETTINGS = frozenset({"HATCHET_CLIENT_TOKEN"})
+
+#: The SDK's gRPC message limit (``HATCHET_CLIENT_GRPC_MAX_SEND_MESSAGE_LENGTH``), as the engine's.
+DEFAULT_MESSAGE_LIMIT = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
@@ -114,9 +125,15 @@ SETTINGS: dict[str, SettingSpec] = {
             for name in (
                 "HATCHET_CLIENT_HOST_PORT",
                 "HATCHET_CLIENT_SERVER_URL",
-                "HATCHET_CLIENT_TLS_STRATEGY",
                 "HATCHET_CLIENT_NAMESPACE",
             )
+        ),
+        # The SDK silently connects without TLS for any value it does not know ("tsl").
+        SettingSpec(
+            "HATCHET_CLIENT_TLS_STRATEGY",
+            None,
+            lambda v: v is None or v in TLS_STRATEGIES,
+            '"tls", "mtls", "none" or None',
         ),
         SettingSpec(
             "HATCHET_DEFAULT_TIMEOUT",
@@ -223,6 +240,8 @@ def setting_error(name: str, value: object) -> str | None:
     spec = SETTINGS[name]
     if spec.is_valid(value):
         return None
+    if name in SECRET_SETTINGS:
+        return f"{name} must be {spec.expected}, not {type(value).__name__}."
     return f"{name} must be {spec.expected}, not {type(value).__name__} ({value!r})."
 
 
@@ -390,6 +409,18 @@ class Settings:
         return _duration(self._get("HATCHET_WORKER_DRAIN_TIMEOUT"))
 
     @property
+    def MESSAGE_LIMIT(self) -> int:
+        """The largest message the SDK sends to the engine, in bytes."""
+        try:
+            return self._cache["message_limit"]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        raw = os.environ.get("HATCHET_CLIENT_GRPC_MAX_SEND_MESSAGE_LENGTH", "")
+        limit = int(raw) if raw.strip().isdigit() else DEFAULT_MESSAGE_LIMIT
+        self._cache["message_limit"] = limit
+        return limit
+
+    @property
     def INLINE(self) -> bool:
         """True when jobs run in the calling process instead of on an engine."""
         try:
@@ -402,3 +433,40 @@ class Settings:
 
 
 conf = Settings()
+
+#: Runs of characters that could be (part of) a token.
+_WORD_RE = re.compile(r"[A-Za-z0-9_\-.+/=]{8,}")
+#: A JWT (a Hatchet token is one), or the start of one, wherever it comes from.
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_\-.]*)?")
+REDACTED = "********"
+
+
+def scrub(text: str) -> str:
+    """``text`` without the Hatchet token, any 12 characters of it, or anything that looks
+    like a JWT: for error messages and log lines, which may quote a token whole or cut
+    (pydantic's errors show the start and end of a long value)."""
+    tokens = []
+    for token in (_token_quietly(), os.environ.get("HATCHET_CLIENT_TOKEN")):
+        if token and token not in tokens:
+            tokens.append(token)
+            text = text.replace(token, REDACTED)
+    text = _JWT_RE.sub(REDACTED, text)
+    if not tokens:
+        return text
+
+    def hide(match: re.Match[str]) -> str:
+        word = match.group(0)
+        for token in tokens:
+            if any(word[i : i + 12] in token for i in range(max(len(word) - 11, 1))):
+                return REDACTED
+        return word
+
+    return _WORD_RE.sub(hide, text)
+
+
+def _token_quietly() -> str | None:
+    try:
+        return conf.CLIENT_TOKEN
+    except Exception:  # A misconfigured setting must not hide the error being reported.
+        value = getattr(settings, "HATCHET_CLIENT_TOKEN", None)
+        return value if isinstance(value, str) else None

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..conf import conf
-
-REDACTED = "********"
+from ..conf import REDACTED, conf
+from ..conf import scrub as scrub_token
 
 
 def is_secret(key: str, keys: tuple[str, ...]) -> bool:
@@ -33,8 +32,7 @@ def redact(value: Any, keys: tuple[str, ...] | None = None) -> Any:
 
 def scrub(text: str) -> str:
     """``text`` without the Hatchet token, should it ever appear in it (an error message)."""
-    token = conf.CLIENT_TOKEN
-    return text.replace(token, REDACTED) if token and token in text else text
+    return scrub_token(text)
 
 
 def as_json(value: Any, indent: int | None = 2) -> str:
