@@ -8,6 +8,7 @@ from .compat import shared_task
 from .conf import conf as _conf
 from .context import JobContext
 from .exceptions import (
+    EngineUnreachable,
     JobCancelled,
     JobError,
     JobFailed,
@@ -23,6 +24,7 @@ from .runs import JobRun, RunStatus
 __all__ = [
     "AsyncJob",
     "Concurrency",
+    "EngineUnreachable",
     "Idempotency",
     "Job",
     "JobCancelled",

@@ -23,9 +23,13 @@ class DjangoHatchetConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core.checks import register as register_check
+
         from . import checks
         from .job_registry import registry
+        from .single_flight import check_single_flight
 
         checks.register()
+        register_check(check_single_flight)
         setting_changed.connect(_reset_settings, dispatch_uid="django_hatchet.reset_settings")
         registry.autodiscover()

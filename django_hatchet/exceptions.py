@@ -64,3 +64,9 @@ class JobNotDispatched(JobError):
 
 class JobTimeout(JobError, TimeoutError):
     """``.get(timeout=...)`` gave up before the run finished."""
+
+
+class EngineUnreachable(JobNotDispatched):
+    """The Hatchet engine could not be reached when the run was enqueued, and the job's policy
+    (``HATCHET_ON_UNREACHABLE`` or ``@job(on_unreachable=...)``) is ``"raise"``: the run was
+    not stored anywhere."""

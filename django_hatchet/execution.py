@@ -7,6 +7,7 @@ on the thread that runs it, as Django does around a request.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,12 @@ from .engine import RUN_ID_KEY, Context, NonRetryableException
 from .exceptions import NonRetryable, Retry
 from .jobs import Job
 from .runs import RunStatus
+from .single_flight import SKIPPED, single_flight
+
+logger = logging.getLogger("django_hatchet")
+
+#: The runs this worker process is running: run id -> job name.
+IN_FLIGHT: dict[str, str] = {}
 
 
 def _start(
@@ -54,6 +61,17 @@ def _finish(job: Job[Any, Any], run_id: str, attempt: int, value: Any) -> dict[s
     return {"result": result}
 
 
+def _skipped(job: Job[Any, Any], run_id: str, attempt: int, ctx: Context) -> dict[str, Any]:
+    """A single-flight run that found another holding the lock: recorded, not run."""
+    reason = SKIPPED.format(job=job.name)
+    logger.warning("Job %s run %s skipped: %s", job.name, run_id, reason)
+    ctx.log(f"skipped: {reason}")
+    signals.job_finished.send(
+        job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None
+    )
+    return {"result": None, "skipped": reason}
+
+
 def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> Exception:
     """Report the failure; return what to raise to the SDK."""
     signals.job_finished.send(
@@ -73,7 +91,11 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
         async def run_async(input: Any, ctx: Context) -> dict[str, Any]:
             args, kwargs, run_id, attempt = _start(job, input, ctx)
             await sync_to_async(close_old_connections)()
+            IN_FLIGHT[run_id] = job.name
+            lock = single_flight(job.name) if job.options.single_flight else None
             try:
+                if lock is not None and not await sync_to_async(lock.__enter__)():
+                    return _skipped(job, run_id, attempt, ctx)
                 value = await job.func(*args, **kwargs)
             except Exception as exc:
                 error = _failed(job, run_id, attempt, exc)
@@ -81,6 +103,9 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
                     raise
                 raise error from exc
             finally:
+                if lock is not None:
+                    await sync_to_async(lock.__exit__)(None, None, None)
+                del IN_FLIGHT[run_id]
                 await sync_to_async(close_old_connections)()
             return _finish(job, run_id, attempt, value)
 
@@ -90,7 +115,11 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
         def run_sync(input: Any, ctx: Context) -> dict[str, Any]:
             args, kwargs, run_id, attempt = _start(job, input, ctx)
             close_old_connections()
+            IN_FLIGHT[run_id] = job.name
+            lock = single_flight(job.name) if job.options.single_flight else None
             try:
+                if lock is not None and not lock.__enter__():
+                    return _skipped(job, run_id, attempt, ctx)
                 value = job.func(*args, **kwargs)
             except Exception as exc:
                 error = _failed(job, run_id, attempt, exc)
@@ -98,6 +127,9 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
                     raise
                 raise error from exc
             finally:
+                if lock is not None:
+                    lock.__exit__(None, None, None)
+                del IN_FLIGHT[run_id]
                 close_old_connections()
             return _finish(job, run_id, attempt, value)
 

@@ -19,12 +19,14 @@ from django.utils import timezone
 
 from . import encoding
 from .backends import Dispatch, get_backend
-from .conf import conf
+from .conf import UNREACHABLE_POLICIES, conf
 from .context import JobContext
 from .job_registry import registry
 from .runs import JobRun, RunStatus
 
 P = ParamSpec("P")
+#: What ``.delay()`` does when the engine cannot be reached.
+Unreachable = Literal["outbox", "raise", "inline"]
 R = TypeVar("R")
 
 #: The names Hatchet accepts for workflows.
@@ -92,6 +94,12 @@ class JobOptions:
     idempotency: Idempotency | None = None
     #: Only these exceptions (and ``Retry``) are retried; any other fails the run at once.
     retry_on: tuple[type[BaseException], ...] | None = None
+    #: When the engine cannot be reached at enqueue: "outbox", "raise" or "inline"
+    #: (None: ``HATCHET_ON_UNREACHABLE``).
+    on_unreachable: Unreachable | None = None
+    #: At most one run at a time, across workers: an overlapping run is skipped (a
+    #: PostgreSQL advisory lock; see ``django_hatchet.single_flight``).
+    single_flight: bool = False
 
 
 def describe_function(func: Callable[..., Any]) -> str:
@@ -282,12 +290,15 @@ class Job(Generic[P, R]):
         if not connection.in_atomic_block:
             return False
         run, backend = dispatch.run, dispatch.run._backend
+        backend.hold(dispatch, DEFAULT_DB_ALIAS)  # The engine's outbox, in this transaction.
 
         def dispatch_on_commit() -> None:
             run._on_commit = None
             if run._status is RunStatus.PENDING:  # Not cancelled meanwhile.
                 run._status = RunStatus.QUEUED
                 backend.dispatch(dispatch)
+            elif dispatch.held is not None:
+                backend.forget(dispatch)
 
         run._status = RunStatus.PENDING
         run._on_commit = (connection, dispatch_on_commit)
@@ -435,6 +446,15 @@ def _check_idempotency(where: str, value: Any) -> Idempotency | None:
     return Idempotency(key=value.key, ttl=ttl)
 
 
+def _check_unreachable(where: str, value: Any) -> Unreachable | None:
+    if value is None or value in UNREACHABLE_POLICIES:
+        return value  # type: ignore[no-any-return]
+    raise ValueError(
+        f"{where}: on_unreachable must be one of {', '.join(map(repr, UNREACHABLE_POLICIES))}, "
+        f"not {value!r}."
+    )
+
+
 def _check_retry_on(where: str, value: Any) -> tuple[type[BaseException], ...] | None:
     if value is None:
         return None
@@ -537,6 +557,8 @@ def _build_job(
     on_events: list[str] | tuple[str, ...] | None,
     idempotency: Idempotency | None,
     retry_on: tuple[type[BaseException], ...] | None = None,
+    on_unreachable: Unreachable | None = None,
+    single_flight: bool = False,
 ) -> Job[Any, Any]:
     _check_function(func)
     where = f"@job on {describe_function(func)}"
@@ -578,6 +600,8 @@ def _build_job(
         on_events=tuple(_check_name(where, "on_events item", e) for e in on_events or ()),
         idempotency=_check_idempotency(where, idempotency),
         retry_on=_check_retry_on(where, retry_on),
+        on_unreachable=_check_unreachable(where, on_unreachable),
+        single_flight=_check_bool(f"{where}: single_flight", single_flight) or False,
     )
     cls: type[Job[Any, Any]] = AsyncJob if inspect.iscoroutinefunction(func) else Job
     new_job = cls(func, name, options)
@@ -624,6 +648,8 @@ def job(
     on_events: list[str] | tuple[str, ...] | None = None,
     idempotency: Idempotency | None = None,
     retry_on: tuple[type[BaseException], ...] | None = None,
+    on_unreachable: Unreachable | None = None,
+    single_flight: bool = False,
     takes_context: Literal[False] = False,
 ) -> _JobDecorator: ...
 @overload
@@ -643,6 +669,8 @@ def job(
     on_events: list[str] | tuple[str, ...] | None = None,
     idempotency: Idempotency | None = None,
     retry_on: tuple[type[BaseException], ...] | None = None,
+    on_unreachable: Unreachable | None = None,
+    single_flight: bool = False,
     takes_context: Literal[True],
 ) -> _ContextJobDecorator: ...
 def job(
@@ -664,6 +692,8 @@ def job(
     on_events: list[str] | tuple[str, ...] | None = None,
     idempotency: Idempotency | None = None,
     retry_on: tuple[type[BaseException], ...] | None = None,
+    on_unreachable: Unreachable | None = None,
+    single_flight: bool = False,
 ) -> Any:
     """Register a function as a job; use bare (``@job``) or with options (``@job(retries=3)``)."""
 
@@ -685,6 +715,8 @@ def job(
             on_events,
             idempotency,
             retry_on,
+            on_unreachable,
+            single_flight,
         )
 
     if func is None:

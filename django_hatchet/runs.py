@@ -59,6 +59,7 @@ class JobRun(Generic[R]):
         "id",
         "job_name",
         "result",
+        "skipped",
     )
 
     def __init__(self, id: str, job_name: str, backend: BaseBackend) -> None:
@@ -73,6 +74,8 @@ class JobRun(Generic[R]):
         #: True when the engine matched this run to an earlier one (``@job(idempotency=...)``);
         #: the handle then stands for that run, with its id.
         self.deduplicated = False
+        #: Why the run did not call its job (``@job(single_flight=True)``), or None.
+        self.skipped: str | None = None
         self._backend = backend
         self._schedule_id: str | None = None
         # While PENDING: the connection and callback that dispatch the run on commit.
@@ -100,7 +103,7 @@ class JobRun(Generic[R]):
     def cancel(self) -> None:
         """Cancel the run: before its commit, in the queue, or while it runs (on an engine)."""
         self._check_commit()
-        if self._status is RunStatus.PENDING:
+        if self._waits_for_commit():
             from .exceptions import JobCancelled
 
             # The commit callback stays registered, and does nothing.
@@ -115,7 +118,7 @@ class JobRun(Generic[R]):
 
     async def acancel(self) -> None:
         self._check_commit()
-        if self._status is RunStatus.PENDING or self._status.is_finished:
+        if self._waits_for_commit() or self._status.is_finished:
             self.cancel()
         else:
             await self._backend.acancel(self)
@@ -141,9 +144,12 @@ class JobRun(Generic[R]):
         """Celery's name for ``cancel()``."""
         self.cancel()
 
+    def _waits_for_commit(self) -> bool:
+        return self._status is RunStatus.PENDING and self._on_commit is not None
+
     def _is_live(self) -> bool:
         self._check_commit()
-        return not self._status.is_finished and self._status is not RunStatus.PENDING
+        return not self._status.is_finished and not self._waits_for_commit()
 
     def get(self, timeout: float | None = None) -> R:
         """Wait for the run to finish; return its result or raise its error."""
@@ -175,7 +181,7 @@ class JobRun(Generic[R]):
                 self._on_commit = None
 
     def _raise_if_pending(self) -> None:
-        if self._status is RunStatus.PENDING:
+        if self._waits_for_commit():
             from .exceptions import JobNotDispatched
 
             raise JobNotDispatched(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from django.core.management.base import CommandError
 
-from .conf import conf
+from .conf import TLS_STRATEGIES, conf, scrub
 from .crons import load_crons
 from .job_registry import registry
 from .jobs import Job
@@ -32,6 +33,59 @@ def inline_message() -> str | None:
         "worker to do: jobs run inline, in the process that enqueues them, and crons "
         "(HATCHET_CRONS) do not run. Set HATCHET_CLIENT_TOKEN to run jobs on Hatchet."
     )
+
+
+def check_can_start() -> None:
+    """Refuse to start, with what to fix, when a jobs module did not import or the TLS
+    settings cannot work; the SDK would otherwise run without those jobs, connect without
+    TLS, or fail with a bare AssertionError."""
+    if registry.import_errors:
+        failures = "; ".join(f"{m}: {e}" for m, e in registry.import_errors.items())
+        raise CommandError(
+            f"A jobs module failed to import, so its jobs would not run here: {failures}. "
+            "Fix it (its traceback is logged above), or remove the module's name from "
+            "HATCHET_AUTODISCOVER_MODULES."
+        )
+    strategy = conf.CLIENT_OPTIONS.get("tls_strategy") or os.environ.get(
+        "HATCHET_CLIENT_TLS_STRATEGY"
+    )
+    if strategy is not None and strategy not in TLS_STRATEGIES:
+        raise CommandError(
+            f"HATCHET_CLIENT_TLS_STRATEGY is {strategy!r}; it must be 'tls', 'mtls' or 'none' "
+            "(the SDK would connect without TLS)."
+        )
+    files = {
+        name: os.environ.get(name)
+        for name in (
+            "HATCHET_CLIENT_TLS_ROOT_CA_FILE",
+            "HATCHET_CLIENT_TLS_CERT_FILE",
+            "HATCHET_CLIENT_TLS_KEY_FILE",
+        )
+    }
+    if strategy == "mtls":
+        missing = [name for name, path in files.items() if not path]
+        if missing:
+            raise CommandError(
+                f"HATCHET_CLIENT_TLS_STRATEGY is 'mtls', which needs {', '.join(missing)} "
+                "(the environment variables naming the CA, certificate and key files)."
+            )
+    for name, path in files.items():
+        if path and not os.path.isfile(path):
+            raise CommandError(f"{name} names {path!r}, which is not a file.")
+
+
+def engine_error(message: str) -> CommandError:
+    """The CommandError for an EngineError's message: the token removed, and a word on TLS
+    when the engine's answer points at it."""
+    message = scrub(message)
+    lowered = message.lower()
+    if any(w in lowered for w in ("ssl", "tls", "handshake", "certificate", "wrong_version")):
+        message += (
+            " This looks like a TLS mismatch: HATCHET_CLIENT_TLS_STRATEGY must match the "
+            "engine ('none' for an engine without TLS, 'tls' for one with it; "
+            "HATCHET_CLIENT_TLS_ROOT_CA_FILE for a private CA)."
+        )
+    return CommandError(message)
 
 
 def select_jobs(
@@ -68,6 +122,8 @@ class Worker:
         jobs: Iterable[Job[Any, Any]] | None = None,
         stdout: Output | None = None,
         connect_attempts: int | None = None,
+        relay: bool = True,
+        drain_timeout: float | None = None,
     ) -> None:
         self.name = name or conf.WORKER_NAME
         self.slots = slots or conf.WORKER_SLOTS
@@ -76,6 +132,9 @@ class Worker:
         self.crons = [c for c in load_crons() if c.job in {j.name for j in self.jobs}]
         self.stdout = stdout
         self.connect_attempts = connect_attempts or conf.WORKER_CONNECT_ATTEMPTS
+        #: Send the outbox's runs to the engine from this process (``django_hatchet.outbox``).
+        self.relay = relay
+        self.drain_timeout = drain_timeout or conf.WORKER_DRAIN_TIMEOUT.total_seconds()
 
     def write(self, text: str) -> None:
         if self.stdout is not None:
@@ -97,7 +156,28 @@ class Worker:
 
         plan = sync_crons(self.crons)
         self.write(self.banner(address, plan.next_runs))
-        engine.start_worker(self.name, self.slots, self.labels, self.jobs)
+        if self.relay:
+            from .outbox import start_relay_thread
+
+            start_relay_thread()
+        engine.start_worker(
+            self.name,
+            self.slots,
+            self.labels,
+            self.jobs,
+            self.drain_timeout,
+            self._drain_timed_out,
+        )
+
+    def _drain_timed_out(self) -> None:
+        from .execution import IN_FLIGHT
+
+        running = ", ".join(f"{job} run {run_id}" for run_id, job in list(IN_FLIGHT.items()))
+        self.write(
+            f"The drain timeout ({self.drain_timeout:g} s) has passed with runs still going: "
+            f"{running or 'none'}. Stopping now; the engine runs them again on another worker "
+            "(their retries permitting) once it sees this one is gone."
+        )
 
     def _say_retry(self, address: str, error: str, delay: float) -> None:
         self.write(
@@ -108,7 +188,10 @@ class Worker:
         next_runs = next_runs or {}
         lines = [
             f"django-hatchet worker {self.name!r} on the Hatchet engine at {address}",
-            f"slots: {self.slots}" + (f"; labels: {self.labels}" if self.labels else ""),
+            f"slots: {self.slots}"
+            + (f"; labels: {self.labels}" if self.labels else "")
+            + f"; drain timeout: {self.drain_timeout:g} s"
+            + ("; outbox relay: on" if self.relay else "; outbox relay: off (--no-relay)"),
             "",
             _table(
                 ("job", "retries", "timeout", "schedule timeout"),

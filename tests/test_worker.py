@@ -42,7 +42,9 @@ def test_banner():
         lines[0]
         == "django-hatchet worker 'web-1' on the Hatchet engine at 127.0.0.1:7077 (engine v0.105.0)"
     )
-    assert lines[1] == "slots: 4; labels: {'zone': 'a', 'gpu': 1}"
+    assert lines[1] == (
+        "slots: 4; labels: {'zone': 'a', 'gpu': 1}; drain timeout: 60 s; outbox relay: on"
+    )
     assert ["tests.echo", "2", "0:00:30", "1", "day,", "0:00:00"] in [
         line.split() for line in lines
     ]

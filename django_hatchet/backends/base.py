@@ -23,6 +23,8 @@ class Dispatch:
     payload: str
     run_at: datetime | None = None
     priority: Priority | None = None
+    #: The database alias whose outbox holds the run (written in the caller's transaction).
+    held: str | None = None
 
 
 class BaseBackend:
@@ -32,6 +34,13 @@ class BaseBackend:
     def now(self) -> datetime:
         """The time a countdown counts from (a test's virtual clock may say otherwise)."""
         return timezone.now()
+
+    def hold(self, dispatch: Dispatch, using: str) -> None:
+        """The run waits for the transaction on ``using`` to commit: keep it durably in
+        that transaction if this backend needs to (the engine's outbox does)."""
+
+    def forget(self, dispatch: Dispatch) -> None:
+        """A held run was cancelled before its transaction committed."""
 
     def dispatch(self, dispatch: Dispatch) -> None:
         raise NotImplementedError

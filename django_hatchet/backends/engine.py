@@ -8,14 +8,16 @@ run enqueued in a transaction has its id at once, and any process can find a run
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import timedelta
 from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
-from .. import engine, signals
-from ..exceptions import JobCancelled, JobFailed, JobTimeout
+from .. import engine, outbox, signals
+from ..conf import conf
+from ..exceptions import EngineUnreachable, JobCancelled, JobFailed, JobTimeout
 from ..runs import JobRun, RunStatus
 from .base import BaseBackend, Dispatch
 
@@ -23,28 +25,119 @@ from .base import BaseBackend, Dispatch
 CLOCK_SKEW = timedelta(minutes=5)
 #: Polling while waiting for a result: from the first interval, growing to the last.
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.05, 1.5, 1.0
+#: After the engine could not be reached, how long dispatches apply the policy at once.
+BREAK_SECONDS = 5.0
+
+logger = logging.getLogger("django_hatchet")
+
+
+class EngineDown(Exception):
+    """The engine could not be reached a moment ago: not asked again yet."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def policy(dispatch: Dispatch) -> str:
+    """What to do with the run if the engine cannot be reached: outbox, raise or inline."""
+    return dispatch.job.options.on_unreachable or conf.ON_UNREACHABLE
+
+
+def inline_backend() -> BaseBackend:
+    from . import _inline
+
+    return _inline
 
 
 class EngineBackend(BaseBackend):
     inline: ClassVar[bool] = False
 
+    def __init__(self) -> None:
+        #: After the engine could not be reached: (until when, why), in monotonic time.
+        #: Until then, dispatches do not wait on it again: the policy applies at once.
+        self._down: tuple[float, str] | None = None
+
+    def hold(self, dispatch: Dispatch, using: str) -> None:
+        if policy(dispatch) == "outbox":
+            outbox.hold(dispatch, using)
+            dispatch.held = using
+
+    def forget(self, dispatch: Dispatch) -> None:
+        if dispatch.held is not None:
+            outbox.done(dispatch.run.id, dispatch.held)
+
     def dispatch(self, dispatch: Dispatch) -> None:
-        engine.trigger(dispatch)
+        try:
+            down = self._down
+            if down is not None:
+                if time.monotonic() < down[0]:
+                    raise EngineDown(down[1])
+                self._down = None
+            engine.trigger(dispatch)
+        except Exception as exc:
+            self._not_sent(dispatch, exc)
+            return
+        if dispatch.held is not None:
+            outbox.done(dispatch.run.id, dispatch.held)
         dispatch.run._status = RunStatus.SCHEDULED if dispatch.run_at else RunStatus.QUEUED
         signals.job_enqueued.send(dispatch.job, run=dispatch.run)
+
+    def _not_sent(self, dispatch: Dispatch, exc: Exception) -> None:
+        """The trigger failed: apply the job's policy if the engine could not be reached."""
+        run = dispatch.run
+        why = exc.reason if isinstance(exc, EngineDown) else engine.unreachable(exc)
+        handled = False if isinstance(exc, EngineDown) else engine.maybe_handled(exc)
+        if dispatch.held is not None:
+            # Written in the caller's transaction: leave it to a relay, whatever the error.
+            outbox.release(run.id, why or f"{type(exc).__name__}: {exc}", handled, dispatch.held)
+        if why is None:
+            raise exc
+        if not isinstance(exc, EngineDown):
+            self._down = (time.monotonic() + BREAK_SECONDS, why)
+            engine.reset_client()  # A fresh channel next time, not gRPC's reconnect backoff.
+            logger.warning("The Hatchet engine cannot be reached (%s)", why)
+        where = f"{run.job_name} run {run.id}"
+        chosen = policy(dispatch)
+        if chosen == "outbox":
+            if dispatch.held is None:
+                outbox.store(dispatch, why, handled)
+            logger.warning("%s is kept in the outbox until the engine is back (%s)", where, why)
+            run._status = RunStatus.PENDING
+            signals.job_enqueued.send(dispatch.job, run=run)
+        elif chosen == "inline":
+            logger.warning("%s runs inline: the engine cannot be reached (%s)", where, why)
+            run._backend = inline_backend()
+            run._backend.dispatch(dispatch)
+        else:
+            raise EngineUnreachable(
+                f"{where} was not enqueued: the Hatchet engine at {engine.address()} cannot be "
+                f"reached ({why}). Nothing was stored (the job's policy is on_unreachable="
+                '"raise"). Start the engine, or check HATCHET_CLIENT_HOST_PORT and the token; '
+                'with HATCHET_ON_UNREACHABLE = "outbox" such runs wait in the database instead.',
+                run_id=run.id,
+                job_name=run.job_name,
+            ) from None
 
     async def adispatch(self, dispatch: Dispatch) -> None:
         await sync_to_async(self.dispatch, thread_sensitive=False)(dispatch)
 
     def dispatch_many(self, dispatches: list[Dispatch]) -> None:
         now = [d for d in dispatches if d.run_at is None]
+        if now and self._down is None:
+            try:
+                engine.trigger_many(now)
+            except Exception as exc:
+                if engine.unreachable(exc) is None:
+                    raise
+                now = []  # Each run then meets the policy on its own.
         if now:
-            engine.trigger_many(now)
             for d in now:
                 d.run._status = RunStatus.QUEUED
                 signals.job_enqueued.send(d.job, run=d.run)
+        sent = {id(d) for d in now}
         for d in dispatches:
-            if d.run_at is not None:
+            if id(d) not in sent:
                 self.dispatch(d)
 
     def refresh(self, run: JobRun[Any]) -> None:
@@ -58,6 +151,8 @@ class EngineBackend(BaseBackend):
         run._status = RunStatus(status)
         if run._status is RunStatus.COMPLETED:
             run.result = (output or {}).get("result")
+            skipped = (output or {}).get("skipped")
+            run.skipped = str(skipped) if skipped else None
         elif run._status is RunStatus.FAILED:
             run.error = failed_error(run, error or "")
         elif run._status is RunStatus.CANCELLED:
@@ -72,6 +167,11 @@ class EngineBackend(BaseBackend):
         """Learn the engine's id of a run this handle did not trigger itself."""
         from ..jobs import run_id_time
 
+        if (run._status is RunStatus.PENDING and run._on_commit is None) or not run.job_name:
+            job_name = outbox.pending(run.id)
+            if job_name is not None:  # Waiting in the outbox for the engine.
+                run.job_name, run._status = job_name, RunStatus.PENDING
+                return False
         if run._schedule_id is not None:
             if engine.schedule_pending(run._schedule_id):
                 run._status = RunStatus.SCHEDULED
@@ -112,6 +212,15 @@ class EngineBackend(BaseBackend):
             interval = min(interval * POLL_FACTOR, POLL_MAX)
 
     def cancel(self, run: JobRun[Any]) -> None:
+        if run.engine_run_id is None and outbox.withdraw(run.id):
+            run._status = RunStatus.CANCELLED
+            run.error = JobCancelled(
+                f"{run.job_name} run {run.id} was cancelled in the outbox, before it reached "
+                "the engine.",
+                run_id=run.id,
+                job_name=run.job_name,
+            )
+            return
         if run._schedule_id is not None and engine.schedule_pending(run._schedule_id):
             engine.delete_schedule(run._schedule_id)
             run._status = RunStatus.CANCELLED

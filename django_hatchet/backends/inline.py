@@ -25,6 +25,12 @@ class InlineBackend(BaseBackend):
     inline: ClassVar[bool] = True
 
     def dispatch(self, dispatch: Dispatch) -> None:
+        if dispatch.job.options.single_flight:
+            self._single_flight(dispatch)
+        else:
+            self._run(dispatch)
+
+    def _run(self, dispatch: Dispatch) -> None:
         job = dispatch.job
         args, kwargs = self._start(dispatch)
         try:
@@ -35,6 +41,17 @@ class InlineBackend(BaseBackend):
             self._complete(dispatch, value)
         except Exception as exc:
             self._fail(dispatch, exc)
+
+    def _single_flight(self, dispatch: Dispatch) -> None:
+        from ..single_flight import SKIPPED, single_flight
+
+        with single_flight(dispatch.job.name) as held:
+            if held:
+                self._run(dispatch)
+                return
+        dispatch.run.skipped = SKIPPED.format(job=dispatch.job.name)
+        self._start(dispatch)
+        self._complete(dispatch, None)
 
     async def adispatch(self, dispatch: Dispatch) -> None:
         job = dispatch.job

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+import grpc
 from hatchet_sdk import ClientConfig, Context, Hatchet, NonRetryableException
 from hatchet_sdk.config import ClientTLSConfig
 from hatchet_sdk.runnables.workflow import BaseWorkflow
@@ -42,8 +43,32 @@ def get_client() -> Hatchet:
         with _lock:
             if _client is None:
                 _client = Hatchet(config=client_config())
+                _bound_calls(_client, conf.DISPATCH_TIMEOUT.total_seconds())
             client = _client
     return client
+
+
+class _Deadline:
+    """A gRPC stub whose calls carry a deadline unless given one: the SDK sets none, so an
+    engine that accepts the connection but never answers would hang ``.delay()``."""
+
+    def __init__(self, stub: Any, timeout: float) -> None:
+        self._stub, self._timeout = stub, timeout
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self._stub, name)
+        timeout = self._timeout
+
+        def with_deadline(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("timeout", timeout)
+            return call(*args, **kwargs)
+
+        return with_deadline
+
+
+def _bound_calls(client: Hatchet, timeout: float) -> None:
+    admin = client._client.admin
+    admin.v0_client = _Deadline(admin._get_or_create_v0_client(), timeout)  # type: ignore[assignment]
 
 
 def reset_client() -> None:
@@ -54,7 +79,14 @@ def reset_client() -> None:
 
 def client_config() -> ClientConfig:
     """Django settings first; the SDK reads anything they leave unset from ``HATCHET_CLIENT_*``."""
-    options: dict[str, Any] = {"token": conf.CLIENT_TOKEN}
+    from hatchet_sdk.config import TenacityConfig
+
+    options: dict[str, Any] = {
+        "token": conf.CLIENT_TOKEN,
+        # The SDK retries a failed call 5 times with backoff (about 19 s when the engine is
+        # down); HATCHET_DISPATCH_ATTEMPTS bounds it, and HATCHET_ON_UNREACHABLE takes over.
+        "tenacity": TenacityConfig(max_attempts=conf.DISPATCH_ATTEMPTS),
+    }
     given = conf.CLIENT_OPTIONS
     tls_strategy = given.pop("tls_strategy", None)
     options.update(given)
@@ -70,30 +102,58 @@ def metadata(dispatch: Dispatch) -> dict[str, str]:
     return data
 
 
+#: gRPC codes that mean the engine could not be reached (not that it refused the request).
+UNREACHABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """Why the engine could not be reached, if that is what ``exc`` says; else None."""
+    if isinstance(exc, grpc.RpcError) and exc.code() in UNREACHABLE_CODES:
+        return f"{exc.code().name}: {exc.details()}"
+    return None
+
+
+def maybe_handled(exc: BaseException) -> bool:
+    """True when the engine may have handled the request that failed with ``exc``:
+    UNAVAILABLE means it was not (safe to send again); DEADLINE_EXCEEDED that no answer came
+    in time, so it may have been."""
+    return not (isinstance(exc, grpc.RpcError) and exc.code() == grpc.StatusCode.UNAVAILABLE)
+
+
+def schedule(
+    name: str, payload: str, meta: dict[str, str], run_at: datetime, priority: int | None
+) -> str:
+    """Schedule a run of job ``name`` at ``run_at``; return the schedule's id."""
+    version = get_client()._client.admin.schedule_workflow(
+        name,
+        [run_at.astimezone(timezone.utc)],
+        input=payload,
+        options=ScheduleTriggerWorkflowOptions(additional_metadata=meta, priority=priority),
+    )
+    return str(version.scheduled_workflows[0].id)
+
+
+def start(name: str, payload: str, meta: dict[str, str], priority: int | None) -> str:
+    """Start a run of job ``name`` now; return the engine's run id."""
+    ref = get_client()._client.admin.run_workflow(
+        name, payload, TriggerWorkflowOptions(additional_metadata=meta, priority=priority)
+    )
+    return str(ref.workflow_run_id)
+
+
 def trigger(dispatch: Dispatch) -> None:
     """Start (or schedule) the run on the engine; record the engine's id on the handle."""
-    admin = get_client()._client.admin
     run = dispatch.run
     priority = int(dispatch.priority) if dispatch.priority is not None else None
     if dispatch.run_at is not None:
-        version = admin.schedule_workflow(
-            dispatch.job.name,
-            [dispatch.run_at.astimezone(timezone.utc)],
-            input=dispatch.payload,
-            options=ScheduleTriggerWorkflowOptions(
-                additional_metadata=metadata(dispatch), priority=priority
-            ),
+        run._schedule_id = schedule(
+            dispatch.job.name, dispatch.payload, metadata(dispatch), dispatch.run_at, priority
         )
-        run._schedule_id = version.scheduled_workflows[0].id
         return
     from hatchet_sdk.exceptions import IdempotencyCollisionError
 
     try:
-        ref = admin.run_workflow(
-            dispatch.job.name,
-            dispatch.payload,
-            TriggerWorkflowOptions(additional_metadata=metadata(dispatch), priority=priority),
-        )
+        engine_run_id = start(dispatch.job.name, dispatch.payload, metadata(dispatch), priority)
     except IdempotencyCollisionError as exc:
         existing = exc.existing_run_external_id
         run.engine_run_id = existing
@@ -101,7 +161,7 @@ def trigger(dispatch: Dispatch) -> None:
         earlier_id = get_client().runs.get(existing).run.additional_metadata or {}
         run.id = str(earlier_id.get(RUN_ID_KEY) or run.id)
         return
-    run.engine_run_id = ref.workflow_run_id
+    run.engine_run_id = engine_run_id
 
 
 def trigger_many(dispatches: list[Dispatch]) -> None:
@@ -269,15 +329,58 @@ def start_embedded() -> dict[str, str]:
     return {"token": config.token, "host_port": config.host_port, "server_url": config.server_url}
 
 
-def start_worker(name: str, slots: int, labels: dict[str, str | int], jobs: list[Any]) -> None:
+def start_worker(
+    name: str,
+    slots: int,
+    labels: dict[str, str | int],
+    jobs: list[Any],
+    drain_timeout: float,
+    on_drain_timeout: Callable[[], None],
+) -> None:
     """Build the SDK's worker for these jobs and run it until it is stopped.
 
-    The SDK handles SIGTERM and SIGINT: the first drains the runs in flight and exits 0, a
-    second forces the stop. Its ``start()`` ends the process with ``sys.exit``.
+    The SDK handles SIGTERM and SIGINT: the first stops taking runs and waits for those in
+    flight, then exits 0; a second forces the stop. It waits with no limit, so a first signal
+    here also starts a ``drain_timeout`` timer, which calls ``on_drain_timeout`` and forces
+    the stop (exit 1). Its ``start()`` ends the process with ``sys.exit``.
     """
+    import signal
+
     tasks = tasks_for(jobs)
     worker = get_client().worker(name, slots=slots, labels=labels or None, workflows=tasks)
+    drain = _DrainTimer(drain_timeout, on_drain_timeout)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        sdk_handler = signal.getsignal(signum)
+        if callable(sdk_handler):
+            signal.signal(signum, drain.wrap(sdk_handler))
     worker.start()
+
+
+class _DrainTimer:
+    """Bounds the SDK's graceful stop, which waits for the runs in flight with no limit."""
+
+    def __init__(self, timeout: float, on_timeout: Callable[[], None]) -> None:
+        self.timeout, self.on_timeout = timeout, on_timeout
+        self.timer: threading.Timer | None = None
+
+    def wrap(self, handler: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
+        def on_signal(signum: int, frame: Any) -> Any:
+            if self.timer is None:
+                self.timer = threading.Timer(self.timeout, self.expire)
+                self.timer.daemon = True
+                self.timer.start()
+            return handler(signum, frame)
+
+        return on_signal
+
+    def expire(self) -> None:
+        import os
+        import signal
+
+        self.on_timeout()
+        os.kill(os.getpid(), signal.SIGQUIT)  # The SDK's forced stop: listener killed, exit 1.
+        time.sleep(10)  # Its threads still running jobs are not killed: end the process.
+        os._exit(1)
 
 
 Task = BaseWorkflow[Any]

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...worker import Worker, inline_message, select_jobs
+from ...worker import Worker, check_can_start, engine_error, inline_message, select_jobs
 
 
 def positive_int(value: str) -> int:
@@ -68,6 +68,19 @@ class Command(BaseCommand):
             "(default: HATCHET_WORKER_CONNECT_ATTEMPTS).",
         )
         parser.add_argument(
+            "--drain-timeout",
+            type=positive_int,
+            metavar="SECONDS",
+            help="On SIGTERM, how long to wait for the runs in flight before stopping anyway "
+            "(default: HATCHET_WORKER_DRAIN_TIMEOUT).",
+        )
+        parser.add_argument(
+            "--no-relay",
+            action="store_true",
+            help="Do not send the outbox's runs from this worker (run manage.py hatchet_relay "
+            "instead).",
+        )
+        parser.add_argument(
             "--label",
             type=label,
             action="append",
@@ -97,6 +110,7 @@ class Command(BaseCommand):
             if code:
                 raise CommandError(f"The worker exited with status {code}.", returncode=code)
             return
+        check_can_start()
         from ...engine import EngineError
 
         labels = dict(options["labels"])
@@ -113,11 +127,13 @@ class Command(BaseCommand):
             jobs=select_jobs(options["jobs"], options["exclude"], options["queue"]),
             stdout=self.stdout,
             connect_attempts=options["connect_attempts"],
+            relay=not options["no_relay"],
+            drain_timeout=options["drain_timeout"],
         )
         try:
             worker.run()
         except EngineError as exc:
-            raise CommandError(str(exc)) from None
+            raise engine_error(str(exc)) from None
 
     def start_embedded_engine(self) -> None:
         """Start an engine in this process and make this process (and the web process, with
