@@ -11,7 +11,7 @@ import pytest
 from django_hatchet.conf import conf
 from django_hatchet.job_registry import registry
 
-pytest_plugins = ["tests.engine", "tests.admin_fixtures"]
+pytest_plugins = ["tests.engine", "tests.admin_fixtures", "pytester"]
 
 
 @pytest.fixture(autouse=True)
