@@ -82,7 +82,25 @@ def check_rate_limits(
     ]
 
 
+def check_jobs_modules(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    from .job_registry import registry
+
+    return [
+        checks.Error(
+            f"The jobs module {module} failed to import: {error}. Its jobs are not registered.",
+            hint="Fix the error (its traceback is logged on the django_hatchet logger at "
+            "start-up), or remove the module's name from HATCHET_AUTODISCOVER_MODULES.",
+            obj=module,
+            id="django_hatchet.E011",
+        )
+        for module, error in registry.import_errors.items()
+    ]
+
+
 def register() -> None:
+    checks.register(check_jobs_modules)
     checks.register(check_settings)
     checks.register(check_crons)
     checks.register(check_rate_limits)
