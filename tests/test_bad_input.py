@@ -467,7 +467,7 @@ def test_engine_a_return_value_just_under_the_limit_comes_back():
 def test_engine_a_large_input_and_output_together_give_a_clear_error():
     text = "x" * (max_payload_bytes() // 2 + 1000)
     run = tasks.echo.delay(text)
-    with pytest.raises(django_hatchet.JobError, match="bytes"):
+    with pytest.raises(django_hatchet.JobError, match="bytes") as info:
         run.get(timeout=60)
 
 
@@ -499,7 +499,7 @@ def test_engine_a_return_value_too_large_fails_the_run_with_a_clear_error():
 @pytest.mark.django_db
 @pytest.mark.usefixtures("worker", "engine_settings")
 def test_engine_get_run_of_a_job_not_registered_in_this_process():
-    run = tasks.add.delay(1, 2)
+    run = tasks.add.apply_async((1, 2), enqueue_on_commit=False)
     assert run.get(timeout=60) == 3
     registry.unregister("tests.testapp.tasks.add")
     found = django_hatchet.get_run(run.id)
