@@ -28,9 +28,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIMIT = f"more than the {max_payload_bytes():,} bytes that fit in one message to the Hatchet engine"
 
 
-def runworker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def runworker(
+    env: dict[str, str], *args: str, checks: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``manage.py runworker`` as a user runs it; without the system checks unless asked,
+    so that each test sees the error it is about."""
     return subprocess.run(
-        [sys.executable, "manage.py", "runworker", *args],
+        [sys.executable, "manage.py", "runworker", *args, *([] if checks else ["--skip-checks"])],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -315,7 +319,9 @@ def test_check_e011_and_runworker_refuse_to_start_after_a_failed_import(monkeypa
 
 
 def test_runworker_with_a_broken_jobs_module_exits_1_naming_it():
-    result = runworker(offline_env(DJANGO_SETTINGS_MODULE="tests.broken_jobs_settings"))
+    result = runworker(
+        offline_env(DJANGO_SETTINGS_MODULE="tests.broken_jobs_settings"), checks=True
+    )
     assert result.returncode == 1
     assert (
         "(django_hatchet.E011) The jobs module tests.testapp.broken_jobs failed to import: "
@@ -467,7 +473,7 @@ def test_engine_a_return_value_just_under_the_limit_comes_back():
 def test_engine_a_large_input_and_output_together_give_a_clear_error():
     text = "x" * (max_payload_bytes() // 2 + 1000)
     run = tasks.echo.delay(text)
-    with pytest.raises(django_hatchet.JobError, match="bytes") as info:
+    with pytest.raises(django_hatchet.JobError, match="bytes"):
         run.get(timeout=60)
 
 
