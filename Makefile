@@ -12,7 +12,6 @@ demo-worker:
 test:
 	scripts/test
 
-# Benchmarks (not part of the test suite).
+# Every benchmark of docs/benchmarks.md, written there (not part of the test suite; ~15 min).
 bench:
-	scripts/venv
-	.venv/bin/python bench/inline_dispatch.py
+	scripts/bench

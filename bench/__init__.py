@@ -1,0 +1,1 @@
+"""django-hatchet's benchmarks (``make bench``); not part of the test suite."""

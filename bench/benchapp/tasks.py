@@ -1,0 +1,9 @@
+"""The benchmarks' job: it only notes that it ran (see bench/probe.py)."""
+
+from bench import probe
+from django_hatchet import job
+
+
+@job(name="bench.noop")
+def noop(path: str, enqueued_at: float) -> None:
+    probe.hit(path, enqueued_at)

@@ -1,0 +1,848 @@
+# ruff: noqa: E501  (the report is Markdown, one table row a line)
+"""``make bench``: every figure of docs/benchmarks.md, measured side by side in one run.
+
+Starts its own Hatchet engine (scripts/hatchet-engine, on ports 7277/9088 and the database
+hatchet_engine_bench) and its own Redis (port 6399), runs the rows of issue 7 with the
+candidates interleaved in each repetition, and writes the medians, spreads and ratios
+between the markers in docs/benchmarks.md, and the scaling plot to docs/img/.
+
+    python bench/run.py [--repeat N] [--rows 1,2,...] [--no-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import probe, services
+from bench.services import PYTHON, ROOT, Process
+
+CACHE = ROOT / "bench" / ".cache"
+DOCS = ROOT / "docs" / "benchmarks.md"
+PLOT = ROOT / "docs" / "img" / "bench-scaling.png"
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+SLOTS = 10  # runworker's default (HATCHET_WORKER_SLOTS)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')} load {services.load_average()}] {message}", flush=True)
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def namespace(what: str) -> str:
+    return f"b{uuid.uuid4().hex[:6]}{what}"
+
+
+def wait_count(path: Path, n: int, timeout: float) -> float:
+    """Wait until ``n`` jobs wrote to ``path``; return the time (perf_counter) they had."""
+    deadline = time.monotonic() + timeout
+    while probe.count(str(path)) < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{path.name}: {probe.count(str(path))} of {n} jobs ran in {timeout}s"
+            )
+        time.sleep(0.005)
+    return time.perf_counter()
+
+
+def rotate(items: list[Any], rep: int) -> list[Any]:
+    """Each repetition starts with another candidate, so that none always goes first."""
+    k = rep % len(items)
+    return items[k:] + items[:k]
+
+
+# Row 1 -------------------------------------------------------------------------------------
+
+
+def row_inline(repeat: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "inline_dispatch.py"), "--repeat", str(max(repeat, 9))],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    ratios = {}
+    for line in out.splitlines():
+        if line.startswith("django-hatchet / "):
+            peer, _, rest = line[len("django-hatchet / ") :].partition("=")
+            ratios[peer.strip()] = float(rest.split()[0])
+    return {"output": out.strip(), "ratios": ratios}
+
+
+# Row 2 -------------------------------------------------------------------------------------
+
+
+def row_web_boot(repeat: int) -> dict[str, Any]:
+    modes = ["plain", "hatchet", "sdk"]
+    seconds: dict[str, list[float]] = {m: [] for m in modes}
+    wall: dict[str, list[float]] = {m: [] for m in modes}
+    modules: dict[str, int] = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HATCHET_")}
+    env["PYTHONPATH"] = str(ROOT)
+    for rep in range(max(repeat, 9)):
+        for mode in rotate(modes, rep):
+            start = time.perf_counter()
+            out = subprocess.run(
+                [PYTHON, str(ROOT / "bench" / "web_boot.py"), mode],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+            ).stdout
+            wall[mode].append(time.perf_counter() - start)
+            data = json.loads(out)
+            seconds[mode].append(data["seconds"])
+            modules[mode] = data["sdk_modules"]
+    med = {m: statistics.median(v) for m, v in seconds.items()}
+    return {
+        "seconds": {m: spread(v) for m, v in seconds.items()},
+        "wall": {m: spread(v) for m, v in wall.items()},
+        "sdk_modules": modules,
+        "added_ms": (med["hatchet"] - med["plain"]) * 1000,
+        "added_wall_ms": (statistics.median(wall["hatchet"]) - statistics.median(wall["plain"]))
+        * 1000,
+    }
+
+
+# The engine side ---------------------------------------------------------------------------
+
+
+class Bench:
+    """The engine, Redis and the clients of this process."""
+
+    def __init__(self, engine: dict[str, str], redis_url: str) -> None:
+        self.engine = engine
+        self.redis_url = redis_url
+        self.processes: list[Process] = []
+        for key, value in services.client_env(engine, "unused").items():
+            if key.startswith("HATCHET_CLIENT_"):
+                os.environ[key] = value
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+        import django
+
+        django.setup()
+        from bench.benchapp.tasks import noop
+
+        self.noop = noop
+
+    # Clients, one namespace per benchmark.
+
+    def ours(self, ns: str) -> Any:
+        from django_hatchet import engine
+
+        os.environ["HATCHET_CLIENT_NAMESPACE"] = ns
+        engine.reset_client()
+        engine.get_client()  # Built now, with this namespace (the SDK reads it from the env).
+        return self.noop
+
+    def register_ours(self, ns: str) -> None:
+        from django_hatchet import engine
+
+        self.ours(ns)
+        for task in engine.tasks_for([self.noop]):
+            engine.get_client()._client.admin.put_workflow(task.to_proto())
+
+    def raw(self, ns: str, register: bool = False) -> Any:
+        from hatchet_sdk import ClientConfig, Hatchet
+
+        from bench.raw_worker import define
+
+        os.environ["HATCHET_CLIENT_NAMESPACE"] = ns
+        hatchet = Hatchet(config=ClientConfig())
+        task = define(hatchet)
+        if register:
+            hatchet._client.admin.put_workflow(task.to_proto())
+        return task
+
+    def celery(self) -> Any:
+        os.environ["BENCH_REDIS_URL"] = self.redis_url
+        from bench.celery_app import noop
+
+        return noop
+
+    def start(self, process: Process, ready: str = services.READY) -> Process:
+        self.processes.append(process)
+        process.wait_for(ready, 120)
+        return process
+
+    def stop(self, *processes: Process) -> None:
+        for p in processes:
+            p.stop()
+            if p in self.processes:
+                self.processes.remove(p)
+
+    def stop_all(self) -> None:
+        self.stop(*list(self.processes))
+
+
+def probe_input(path: Path, enqueued_at: float = 0.0) -> Any:
+    from bench.raw_worker import Probe
+
+    return Probe(path=str(path), enqueued_at=enqueued_at)
+
+
+def raw_bulk(task: Any, path: Path, n: int) -> None:
+    items = [task.create_bulk_run_item(input=probe_input(path)) for _ in range(n)]
+    for i in range(0, n, 1000):
+        task.run_many(items[i : i + 1000], wait_for_result=False)
+
+
+def row_enqueue(bench: Bench, repeat: int, calls: int, bulk: int, drain: bool) -> dict[str, Any]:
+    """Rows 3 and 4: enqueue only (no worker runs meanwhile); then drain the queues."""
+    ns_ours, ns_raw = namespace("enq"), namespace("enqraw")
+    bench.register_ours(ns_ours)
+    raw = bench.raw(ns_raw, register=True)
+    noop = bench.ours(ns_ours)
+    drain_ours, drain_raw = CACHE / f"{ns_ours}.drain", CACHE / f"{ns_raw}.drain"
+    for path in (drain_ours, drain_raw):
+        path.unlink(missing_ok=True)
+    sent = {"ours": 0, "raw": 0}
+
+    def ours_loop(n: int) -> None:
+        for _ in range(n):
+            noop.delay(str(drain_ours), 0.0)
+        sent["ours"] += n
+
+    def raw_loop(n: int) -> None:
+        item = probe_input(drain_raw)
+        for _ in range(n):
+            raw.run(item, wait_for_result=False)
+        sent["raw"] += n
+
+    def ours_many(n: int) -> None:
+        noop.delay_many([(str(drain_ours), 0.0)] * n)
+        sent["ours"] += n
+
+    def raw_many(n: int) -> None:
+        raw_bulk(raw, drain_raw, n)
+        sent["raw"] += n
+
+    ours_loop(20)  # warm up: connections, registries
+    raw_loop(20)
+    candidates: dict[str, tuple[Callable[[int], None], int]] = {
+        "delay": (ours_loop, calls),
+        "raw run": (raw_loop, calls),
+        "delay loop x1000": (ours_loop, 2 * calls),
+        "delay_many": (ours_many, bulk),
+        "raw run_many": (raw_many, bulk),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in candidates}
+    for rep in range(repeat):
+        for name in rotate(list(candidates), rep):
+            fn, n = candidates[name]
+            start = time.perf_counter()
+            fn(n)
+            rates[name].append(n / (time.perf_counter() - start))
+        log(f"enqueue rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items()))
+    if drain:  # Every run enqueued above must run (a check that none was lost).
+        workers = [
+            services.django_worker(bench.engine, ns_ours, 64, CACHE / "drain-ours.log"),
+            services.raw_worker(bench.engine, ns_raw, 64, CACHE / "drain-raw.log"),
+        ]
+        for w in workers:
+            bench.start(w)
+        wait_count(drain_ours, sent["ours"], 1800)
+        wait_count(drain_raw, sent["raw"], 1800)
+        bench.stop(*workers)
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    return {
+        "rates": {k: spread(v) for k, v in rates.items()},
+        "calls": calls,
+        "bulk": bulk,
+        "sent": sent,
+        "drained": drain,
+        "ratio_delay_vs_raw": med["delay"] / med["raw run"],
+        "ratio_many_vs_loop": med["delay_many"] / med["delay loop x1000"],
+        "ratio_many_vs_raw_many": med["delay_many"] / med["raw run_many"],
+    }
+
+
+def row_e2e(bench: Bench, repeat: int, jobs: int, latency_jobs: int) -> dict[str, Any]:
+    """Rows 5 and 6: end-to-end throughput, then latency at low load, on the same workers."""
+    ns_ours, ns_raw = namespace("e2e"), namespace("e2eraw")
+    ours_w = bench.start(
+        services.django_worker(bench.engine, ns_ours, SLOTS, CACHE / "e2e-ours.log")
+    )
+    raw_w = bench.start(services.raw_worker(bench.engine, ns_raw, SLOTS, CACHE / "e2e-raw.log"))
+    celery_w = bench.start(
+        services.celery_worker(bench.redis_url, os.cpu_count() or 2, CACHE / "e2e-celery.log"),
+        ready="ready.",
+    )
+    noop = bench.ours(ns_ours)
+    raw = bench.raw(ns_raw)
+    celery = bench.celery()
+
+    def ours_send(path: Path, n: int) -> None:
+        noop.delay_many([(str(path), 0.0)] * n)
+
+    def raw_send(path: Path, n: int) -> None:
+        raw_bulk(raw, path, n)
+
+    def celery_send(path: Path, n: int) -> None:
+        for _ in range(n):
+            celery.delay(str(path), 0.0)
+
+    senders = {
+        "django-hatchet runworker": ours_send,
+        "raw SDK worker": raw_send,
+        "Celery worker (Redis)": celery_send,
+    }
+    for send in senders.values():  # warm up
+        path = CACHE / f"warm-{uuid.uuid4().hex[:6]}"
+        send(path, 50)
+        wait_count(path, 50, 120)
+    rates: dict[str, list[float]] = {name: [] for name in senders}
+    for rep in range(repeat):
+        for name in rotate(list(senders), rep):
+            path = CACHE / f"e2e-{uuid.uuid4().hex[:8]}"
+            start = time.perf_counter()
+            senders[name](path, jobs)
+            end = wait_count(path, jobs, 600)
+            rates[name].append(jobs / (end - start))
+            time.sleep(1)  # let the engine settle between candidates
+        log(f"e2e rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items()))
+
+    # Latency at low load: one job every 50 ms, the candidates alternating job by job.
+    send_one = {
+        "django-hatchet runworker": lambda p: noop.delay(str(p), time.time()),
+        "raw SDK worker": lambda p: raw.run(probe_input(p, time.time()), wait_for_result=False),
+        "Celery worker (Redis)": lambda p: celery.delay(str(p), time.time()),
+    }
+    p50: dict[str, list[float]] = {name: [] for name in send_one}
+    p95: dict[str, list[float]] = {name: [] for name in send_one}
+    for rep in range(repeat):
+        paths = {name: CACHE / f"lat-{uuid.uuid4().hex[:8]}" for name in send_one}
+        for _ in range(latency_jobs):
+            for name in rotate(list(send_one), rep):
+                send_one[name](paths[name])
+                time.sleep(0.05)
+        for name, path in paths.items():
+            wait_count(path, latency_jobs, 120)
+            values = sorted(probe.latencies(str(path)))
+            p50[name].append(values[len(values) // 2] * 1000)
+            p95[name].append(values[int(len(values) * 0.95) - 1] * 1000)
+        log(
+            f"latency rep {rep + 1}: "
+            + ", ".join(f"{k} p50 {v[-1]:.1f} ms" for k, v in p50.items())
+        )
+    bench.stop(ours_w, raw_w, celery_w)
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    ours_name, raw_name, celery_name = list(senders)
+    return {
+        "jobs": jobs,
+        "slots": SLOTS,
+        "celery_concurrency": os.cpu_count() or 2,
+        "rates": {k: spread(v) for k, v in rates.items()},
+        "ratio_vs_raw": med[ours_name] / med[raw_name],
+        "ratio_vs_celery": med[ours_name] / med[celery_name],
+        "latency_jobs": latency_jobs,
+        "p50_ms": {k: spread(v) for k, v in p50.items()},
+        "p95_ms": {k: spread(v) for k, v in p95.items()},
+        "p50_ratio": statistics.median(p50[ours_name]) / statistics.median(p50[raw_name]),
+        "p95_ratio": statistics.median(p95[ours_name]) / statistics.median(p95[raw_name]),
+    }
+
+
+def rss_total(process: Process) -> tuple[int, int]:
+    """(RSS of the worker's main process, of it and its children), in KiB."""
+    main = services.rss_kib(process.pid)
+    return main, main + sum(services.rss_kib(p) for p in services.descendants(process.pid))
+
+
+def row_memory(bench: Bench, jobs: int) -> dict[str, Any]:
+    """Row 7: worker RSS idle, after 1,000 jobs, and after ``jobs`` jobs."""
+    ns_ours, ns_raw = namespace("mem"), namespace("memraw")
+    ours_w = bench.start(
+        services.django_worker(bench.engine, ns_ours, SLOTS, CACHE / "mem-ours.log")
+    )
+    raw_w = bench.start(services.raw_worker(bench.engine, ns_raw, SLOTS, CACHE / "mem-raw.log"))
+    noop = bench.ours(ns_ours)
+    raw = bench.raw(ns_raw)
+    time.sleep(5)
+    result: dict[str, dict[str, Any]] = {
+        "django-hatchet runworker": {"idle": rss_total(ours_w)},
+        "raw SDK worker": {"idle": rss_total(raw_w)},
+    }
+    path_ours, path_raw = CACHE / f"{ns_ours}.mem", CACHE / f"{ns_raw}.mem"
+    done = 0
+    for step in (1000, jobs):
+        for chunk in range(done, step, 1000):
+            n = min(1000, step - chunk)
+            noop.delay_many([(str(path_ours), 0.0)] * n)
+            raw_bulk(raw, path_raw, n)
+            wait_count(path_ours, chunk + n, 600)
+            wait_count(path_raw, chunk + n, 600)
+        done = step
+        time.sleep(2)
+        result["django-hatchet runworker"][f"after {step}"] = rss_total(ours_w)
+        result["raw SDK worker"][f"after {step}"] = rss_total(raw_w)
+        log(f"memory after {step}: {result}")
+    bench.stop(ours_w, raw_w)
+    for values in result.values():
+        values["growth"] = values[f"after {jobs}"][0] / values["idle"][0] - 1
+        values["growth_after_warmup"] = values[f"after {jobs}"][0] / values["after 1000"][0] - 1
+    return {"jobs": jobs, "rss_kib": result}
+
+
+def row_scaling(bench: Bench, repeat: int, jobs: int) -> dict[str, Any]:
+    """Row 8: throughput at slots 1/4/16/64 (one process), and 1/2/4 processes of 16 slots;
+    the raw SDK at the same points, interleaved."""
+    configs = [(1, s) for s in (1, 4, 16, 64)] + [(2, 16), (4, 16)]
+    points = []
+    for processes, slots in configs:
+        ns_ours, ns_raw = namespace("sc"), namespace("scraw")
+        workers = []
+        for i in range(processes):
+            workers.append(
+                services.django_worker(
+                    bench.engine, ns_ours, slots, CACHE / f"sc-ours-{i}.log", name=f"bench-{i}"
+                )
+            )
+            workers.append(
+                services.raw_worker(bench.engine, ns_raw, slots, CACHE / f"sc-raw-{i}.log")
+            )
+        for w in workers:
+            bench.start(w)
+        noop = bench.ours(ns_ours)
+        raw = bench.raw(ns_raw)
+        n = jobs if slots > 1 else jobs // 4
+        senders = {
+            "ours": lambda p, n=n, noop=noop: noop.delay_many([(str(p), 0.0)] * n),
+            "raw": lambda p, n=n, raw=raw: raw_bulk(raw, p, n),
+        }
+        rates: dict[str, list[float]] = {"ours": [], "raw": []}
+        for rep in range(repeat):
+            for name in rotate(list(senders), rep):
+                path = CACHE / f"sc-{uuid.uuid4().hex[:8]}"
+                start = time.perf_counter()
+                senders[name](path)
+                rates[name].append(n / (wait_count(path, n, 900) - start))
+                time.sleep(0.5)
+        bench.stop(*workers)
+        point = {
+            "processes": processes,
+            "slots": slots,
+            "jobs": n,
+            "ours": spread(rates["ours"]),
+            "raw": spread(rates["raw"]),
+        }
+        point["ratio"] = point["ours"]["median"] / point["raw"]["median"]
+        points.append(point)
+        log(
+            f"scaling {processes}x{slots}: ours {point['ours']['median']:.0f}/s, raw {point['raw']['median']:.0f}/s"
+        )
+    return {"points": points}
+
+
+def run_profile(engine: dict[str, str]) -> dict[str, Any]:
+    env = services.client_env(engine, namespace("prof"))
+    env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "profile_paths.py"), str(CACHE)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# Reporting ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    from importlib.metadata import version
+
+    import django
+    import hatchet_sdk  # noqa: F401
+
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().split()[1]
+    redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": f"{os.cpu_count()} x {cpu}, {int(mem) // 1024 // 1024} GB",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "hatchet-sdk": version("hatchet-sdk"),
+        "engine": "hatchet v0.105.0 (scripts/hatchet-engine, Postgres message queue)",
+        "celery": version("celery"),
+        "redis": redis.split()[2].removeprefix("v=") if redis else "?",
+        "postgres": pg,
+        "grpcio": version("grpcio"),
+    }
+
+
+def fmt(
+    x: dict[str, float], unit: str = "/s", scale: float = 1.0, digits: int = 0
+) -> tuple[str, str]:
+    f = f"{{:.{digits}f}}"
+    return (
+        f.format(x["median"] * scale) + unit,
+        f"{f.format(x['min'] * scale)}-{f.format(x['max'] * scale)}",
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def report(results: dict[str, Any]) -> str:
+    lines: list[str] = []
+    add = lines.append
+    m = results["machine"]
+    add(f"Run on {m['date']} with `make bench` ({results['repeat']} repetitions unless noted;")
+    add("median, spread min-max, ratio of medians). Load average (1/5/15 min) at start:")
+    add(f"{results['load_start']}; at the end: {results.get('load_end', '?')}.")
+    add("")
+    add("| | |\n|---|---|")
+    for key, value in m.items():
+        add(f"| {key} | {value} |")
+    add("")
+    add("### Summary\n")
+    add("| # | What | Ratio | Goal | |")
+    add("|---|---|---|---|---|")
+    r = results
+    if "inline" in r:
+        ratio = r["inline"]["ratios"].get("ImmediateBackend", float("nan"))
+        add(
+            f"| 1 | inline `delay().get()` vs ImmediateBackend | {ratio:.3f}x | <= 0.25x | {verdict(ratio <= 0.25)} |"
+        )
+        add(
+            f"| 1 | inline `delay().get()` vs Celery eager | {r['inline']['ratios'].get('Celery eager', float('nan')):.3f}x | - | |"
+        )
+    if "web" in r:
+        w = r["web"]
+        ok = w["sdk_modules"]["hatchet"] == 0 and w["added_ms"] < 20
+        add(
+            f"| 2 | no-token web process: added by django_hatchet | {w['added_ms']:+.1f} ms, {w['sdk_modules']['hatchet']} SDK modules | < 20 ms, 0 modules | {verdict(ok)} |"
+        )
+    if "enqueue" in r:
+        e = r["enqueue"]
+        add(
+            f"| 3 | `.delay()` loop vs raw `run(wait_for_result=False)` | {e['ratio_delay_vs_raw']:.2f}x | >= 0.9x | {verdict(e['ratio_delay_vs_raw'] >= 0.9)} |"
+        )
+        add(
+            f"| 4 | `delay_many(1000)` vs `.delay()` in a loop | {e['ratio_many_vs_loop']:.1f}x | >= 10x | {verdict(e['ratio_many_vs_loop'] >= 10)} |"
+        )
+        add(
+            f"| 4 | `delay_many(1000)` vs raw `run_many` | {e['ratio_many_vs_raw_many']:.2f}x | >= 0.9x | {verdict(e['ratio_many_vs_raw_many'] >= 0.9)} |"
+        )
+    if "e2e" in r:
+        e = r["e2e"]
+        add(
+            f"| 5 | end-to-end, runworker vs raw SDK worker | {e['ratio_vs_raw']:.2f}x | >= 0.9x | {verdict(e['ratio_vs_raw'] >= 0.9)} |"
+        )
+        add(
+            f"| 5 | end-to-end, runworker vs Celery + Redis | {e['ratio_vs_celery']:.2f}x | reported | |"
+        )
+        add(
+            f"| 6 | enqueue-to-start p50 vs raw SDK | {e['p50_ratio']:.2f}x | <= 1.1x | {verdict(e['p50_ratio'] <= 1.1)} |"
+        )
+        add(
+            f"| 6 | enqueue-to-start p95 vs raw SDK | {e['p95_ratio']:.2f}x | <= 1.1x | {verdict(e['p95_ratio'] <= 1.1)} |"
+        )
+    if "memory" in r:
+        mem = r["memory"]["rss_kib"]
+        ours = mem["django-hatchet runworker"]
+        add(
+            f"| 7 | runworker RSS growth, idle to {r['memory']['jobs']:,} jobs | {ours['growth'] * 100:+.1f} % | < 10 % | {verdict(ours['growth'] < 0.10)} |"
+        )
+    if "scaling" in r:
+        best = max(r["scaling"]["points"], key=lambda p: p["ours"]["median"])
+        add(
+            f"| 8 | scaling: best point {best['processes']} process(es) x {best['slots']} slots | {best['ours']['median']:.0f} runs/s ({best['ratio']:.2f}x raw) | a curve | see below |"
+        )
+    add("")
+    if "inline" in r:
+        add("### 1. Inline dispatch\n")
+        add("```\n" + r["inline"]["output"] + "\n```\n")
+    if "web" in r:
+        w = r["web"]
+        add("### 2. Web process with no token\n")
+        add(
+            "A fresh interpreter per measurement (`bench/web_boot.py`): `django.setup()` (contenttypes, auth),"
+        )
+        add(
+            "import the tasks module, one dispatch; seconds from the script's first line to the end.\n"
+        )
+        add("| candidate | in-process | spread | process wall | grpc/hatchet_sdk modules |")
+        add("|---|---|---|---|---|")
+        names = {
+            "plain": "without django_hatchet (plain function)",
+            "hatchet": "with django_hatchet, `delay().get()` inline",
+            "sdk": "`import hatchet_sdk` alone",
+        }
+        for mode, label in names.items():
+            med, spr = fmt(w["seconds"][mode], " ms", 1000, 1)
+            wall, _ = fmt(w["wall"][mode], " ms", 1000, 0)
+            add(f"| {label} | {med} | {spr} | {wall} | {w['sdk_modules'][mode]} |")
+        add(
+            f"\nAdded by django_hatchet: **{w['added_ms']:+.1f} ms** in-process ({w['added_wall_ms']:+.1f} ms of process wall time).\n"
+        )
+    if "enqueue" in r:
+        e = r["enqueue"]
+        add("### 3-4. Enqueue throughput\n")
+        drained = "then run by workers, every one accounted for" if e["drained"] else "left queued"
+        add(
+            f"No worker runs meanwhile; the {e['sent']['ours']:,} + {e['sent']['raw']:,} runs enqueued were {drained}."
+        )
+        add(
+            "Default settings (PostgreSQL database, on-commit enqueue, called outside a transaction)."
+        )
+        add(
+            f"Single calls: {e['calls']} per repetition ({2 * e['calls']} for the loop that row 4 compares); bulk: {e['bulk']:,}.\n"
+        )
+        add("| candidate | runs/s | spread |\n|---|---|---|")
+        labels = {
+            "delay": "`job.delay()` in a loop",
+            "raw run": "raw SDK `task.run(..., wait_for_result=False)` in a loop",
+            "delay loop x1000": "`job.delay()` in a loop (row 4's peer)",
+            "delay_many": f"`job.delay_many()` of {e['bulk']:,}",
+            "raw run_many": f"raw SDK `task.run_many()` of {e['bulk']:,}",
+        }
+        for key, label in labels.items():
+            med, spr = fmt(e["rates"][key])
+            add(f"| {label} | {med} | {spr} |")
+        add("")
+    if "e2e" in r:
+        e = r["e2e"]
+        add("### 5. End-to-end throughput\n")
+        add(
+            f"{e['jobs']:,} jobs, from the first enqueue (bulk for the Hatchet candidates, a `.delay()` loop for"
+        )
+        add(
+            f"Celery) to the last job's completion. Hatchet workers: {e['slots']} slots; Celery: prefork,"
+        )
+        add(
+            f"concurrency {e['celery_concurrency']}, Redis {m['redis']} broker (started by the bench), results ignored.\n"
+        )
+        add("| candidate | runs/s | spread |\n|---|---|---|")
+        for key, value in e["rates"].items():
+            med, spr = fmt(value)
+            add(f"| {key} | {med} | {spr} |")
+        add("\n### 6. Latency from enqueue to start, at low load\n")
+        add(
+            f"{e['latency_jobs']} jobs per candidate per repetition, one every 50 ms, the candidates alternating"
+        )
+        add(
+            "job by job; time from just before the enqueue call to the job function's first line.\n"
+        )
+        add("| candidate | p50 | spread | p95 | spread |\n|---|---|---|---|---|")
+        for key in e["p50_ms"]:
+            a, b = fmt(e["p50_ms"][key], " ms", 1, 1)
+            c, d = fmt(e["p95_ms"][key], " ms", 1, 1)
+            add(f"| {key} | {a} | {b} | {c} | {d} |")
+        add("")
+    if "memory" in r:
+        add("### 7. Worker memory\n")
+        add(
+            "RSS of the worker's main process (the one that runs the jobs), and with its listener child;"
+        )
+        add(f"idle 5 s after start, then after 1,000 and {r['memory']['jobs']:,} jobs.\n")
+        steps = [
+            k
+            for k in next(iter(r["memory"]["rss_kib"].values()))
+            if k == "idle" or k.startswith("after")
+        ]
+        add("| worker | " + " | ".join(steps) + " | growth | growth after warm-up |")
+        add("|---|" + "---|" * (len(steps) + 2))
+        for key, values in r["memory"]["rss_kib"].items():
+            cells = [f"{values[s][0] / 1024:.1f} MB ({values[s][1] / 1024:.0f})" for s in steps]
+            add(
+                f"| {key} | "
+                + " | ".join(cells)
+                + f" | {values['growth'] * 100:+.1f} % | {values['growth_after_warmup'] * 100:+.1f} % |"
+            )
+        add("")
+    if "scaling" in r:
+        add("### 8. Scaling\n")
+        add("![Throughput against slots and worker processes](img/bench-scaling.png)\n")
+        add(
+            "| processes x slots | jobs | django-hatchet runs/s | spread | raw SDK runs/s | spread | ratio |"
+        )
+        add("|---|---|---|---|---|---|---|")
+        for p in r["scaling"]["points"]:
+            a, b = fmt(p["ours"])
+            c, d = fmt(p["raw"])
+            add(
+                f"| {p['processes']} x {p['slots']} | {p['jobs']:,} | {a} | {b} | {c} | {d} | {p['ratio']:.2f}x |"
+            )
+        add("")
+    if "profile" in r:
+        p = r["profile"]
+        add("### Profiles (this run)\n")
+        add(
+            f"`bench/profile_paths.py`, pyinstrument. Enqueue: {p['enqueue']['calls']} `.delay()` calls on the engine;"
+        )
+        add(
+            f"share of the samples in django_hatchet's own code: **{p['enqueue']['ours_share'] * 100:.1f} %**"
+        )
+        add(
+            f"({p['enqueue']['per_call_us']:.0f} us a call in all). Job execution: our task function around"
+        )
+        add(
+            f"the job, with a stand-in for the SDK's context, {p['execute']['calls']:,} calls: {p['execute']['wrapper_us']:.1f} us a job"
+        )
+        add(
+            f"against {p['execute']['bare_us']:.1f} us for the bare function, i.e. **{p['execute']['overhead_us']:.1f} us** of ours per job.\n"
+        )
+        add("Top of the enqueue profile (django_hatchet frames):\n")
+        add("```\n" + p["enqueue"]["top"] + "\n```\n")
+    return "\n".join(lines)
+
+
+def write_docs(text: str) -> None:
+    doc = DOCS.read_text()
+    if BEGIN in doc and END in doc:
+        head, _, rest = doc.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        doc = f"{head}{BEGIN}\n{text}\n{END}{tail}"
+    else:
+        doc = f"{doc.rstrip()}\n\n## Results of the last full run\n\n{BEGIN}\n{text}\n{END}\n"
+    DOCS.write_text(doc)
+
+
+def plot(results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = results["scaling"]["points"]
+    one = [p for p in points if p["processes"] == 1]
+    many = [p for p in points if p["slots"] == 16]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for key, label, style in (
+        ("ours", "django-hatchet runworker", "o-"),
+        ("raw", "raw SDK worker", "s--"),
+    ):
+        left.plot([p["slots"] for p in one], [p[key]["median"] for p in one], style, label=label)
+        left.fill_between(
+            [p["slots"] for p in one],
+            [p[key]["min"] for p in one],
+            [p[key]["max"] for p in one],
+            alpha=0.15,
+        )
+        right.plot(
+            [p["processes"] for p in many], [p[key]["median"] for p in many], style, label=label
+        )
+        right.fill_between(
+            [p["processes"] for p in many],
+            [p[key]["min"] for p in many],
+            [p[key]["max"] for p in many],
+            alpha=0.15,
+        )
+    left.set_xscale("log", base=2)
+    left.set_xticks([1, 4, 16, 64], ["1", "4", "16", "64"])
+    left.set_xlabel("slots (one worker process)")
+    left.set_ylabel("no-op jobs per second, end to end")
+    right.set_xticks([1, 2, 4])
+    right.set_xlabel("worker processes (16 slots each)")
+    left.legend()
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    m = results["machine"]
+    fig.suptitle(f"Hatchet v0.105.0 on {m['cpu'].split(',')[0]} (median, min-max band)")
+    fig.tight_layout()
+    PLOT.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(PLOT, dpi=100)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # So that the engine, Redis and the workers are stopped.
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions (median reported)")
+    parser.add_argument(
+        "--rows", default="1,2,3,5,7,8,p", help="rows to run (3=3-4, 5=5-6, p=profiles)"
+    )
+    parser.add_argument("--jobs", type=int, default=2000, help="jobs per end-to-end measurement")
+    parser.add_argument(
+        "--memory-jobs", type=int, default=3000, help="jobs for row 7 (the issue asks 10,000)"
+    )
+    parser.add_argument("--scaling-jobs", type=int, default=300, help="jobs per scaling point")
+    parser.add_argument("--drain", action="store_true", help="run every run rows 3-4 enqueued")
+    parser.add_argument("--no-docs", action="store_true", help="print the report, leave docs alone")
+    options = parser.parse_args()
+    rows = set(options.rows.split(","))
+    CACHE.mkdir(exist_ok=True)
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "repeat": options.repeat,
+        "load_start": services.load_average(),
+    }
+    log(f"machine: {results['machine']}")
+    if "1" in rows:
+        log("row 1: inline dispatch")
+        results["inline"] = row_inline(options.repeat)
+        log(results["inline"]["output"])
+    if "2" in rows:
+        log("row 2: web process with no token")
+        results["web"] = row_web_boot(options.repeat)
+        log(f"{results['web']}")
+    if rows & {"3", "5", "7", "8", "p"}:
+        log("starting the engine and Redis")
+        engine, env = services.start_engine(CACHE)
+        redis = services.start_redis(CACHE)
+        bench = Bench(env, f"redis://127.0.0.1:{services.REDIS_PORT}/0")
+        try:
+            if "3" in rows:
+                log("rows 3-4: enqueue")
+                results["enqueue"] = row_enqueue(bench, options.repeat, 100, 1000, options.drain)
+            if "5" in rows:
+                log("rows 5-6: end to end, latency")
+                results["e2e"] = row_e2e(bench, options.repeat, options.jobs, 40)
+            if "7" in rows:
+                log("row 7: memory")
+                results["memory"] = row_memory(bench, options.memory_jobs)
+            if "8" in rows:
+                log("row 8: scaling")
+                results["scaling"] = row_scaling(bench, 2, options.scaling_jobs)
+            if "p" in rows:
+                log("profiles")
+                results["profile"] = run_profile(env)
+        finally:
+            bench.stop_all()
+            redis.stop()
+            engine.stop()
+    results["load_end"] = services.load_average()
+    (CACHE / "results.json").write_text(json.dumps(results, indent=2))
+    text = report(results)
+    print(text)
+    if "scaling" in results:
+        plot(results)
+    if not options.no_docs:
+        write_docs(text)
+        log(f"wrote {DOCS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

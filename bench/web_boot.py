@@ -1,0 +1,57 @@
+"""Row 2: what a web process with no token pays for django_hatchet, in a fresh interpreter.
+
+    python bench/web_boot.py plain|hatchet|sdk
+
+Prints JSON: the seconds from the script's first line to the end of the first dispatch, and
+how many ``grpc`` / ``hatchet_sdk`` modules were loaded.
+"""
+
+from __future__ import annotations
+
+import time
+
+START = time.perf_counter()
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(mode: str) -> None:
+    for key in [k for k in os.environ if k.startswith("HATCHET_")]:
+        del os.environ[key]
+    if mode == "sdk":
+        import hatchet_sdk  # noqa: F401
+    else:
+        import django
+        from django.conf import settings
+
+        apps = ["django.contrib.contenttypes", "django.contrib.auth"]
+        if mode == "hatchet":
+            apps += ["django_hatchet", "bench.benchapp"]
+        settings.configure(
+            SECRET_KEY="bench",
+            USE_TZ=True,
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+            INSTALLED_APPS=apps,
+            LOGGING_CONFIG=None,
+        )
+        django.setup()
+        if mode == "hatchet":
+            from bench.benchapp.tasks import noop
+
+            noop.delay("", 0.0).get()
+        else:
+            from bench.plain_tasks import noop as plain_noop
+
+            plain_noop("", 0.0)
+    elapsed = time.perf_counter() - START
+    modules = [m for m in sys.modules if m.split(".")[0] in ("grpc", "hatchet_sdk")]
+    print(json.dumps({"seconds": elapsed, "sdk_modules": len(modules)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
