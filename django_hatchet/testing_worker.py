@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,8 +94,19 @@ class EngineConnection:
         }
 
 
+def import_sdk() -> None:
+    """Import the SDK, quietly: hatchet-sdk 1.43 warns when imported (tenacity's deprecated
+    'initial'), which a project's ``filterwarnings = error`` would turn into a failure."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "The 'initial' parameter is deprecated", category=DeprecationWarning
+        )
+        from . import engine  # noqa: F401
+
+
 def start_engine() -> EngineConnection:
     """The running engine named by ``HATCHET_TEST_CLIENT_TOKEN``, or a new embedded one."""
+    import_sdk()
     token = option("HATCHET_TEST_CLIENT_TOKEN")
     if token:
         return EngineConnection(
@@ -107,12 +119,13 @@ def start_engine() -> EngineConnection:
     from hatchet_sdk.embedded import start_embedded_sidecar
 
     # The SDK reads HATCHET_CLIENT_EMBEDDED_* from the environment; Django settings of the
-    # same names are passed on.
-    given = {
-        name: getattr(settings, f"HATCHET_CLIENT_EMBEDDED_{name.upper()}")
-        for name in ("binary_path", "database_url", "grpc_port", "api_port")
-        if getattr(settings, f"HATCHET_CLIENT_EMBEDDED_{name.upper()}", None)
-    }
+    # same names stand in for the variables that are not set.
+    given: dict[str, Any] = {}
+    for name in ("binary_path", "database_url", "grpc_port", "api_port"):
+        variable = f"HATCHET_CLIENT_EMBEDDED_{name.upper()}"
+        value = getattr(settings, variable, None)
+        if value and not os.environ.get(variable):
+            given[name] = value
     try:
         sidecar = start_embedded_sidecar(EmbeddedHatchetConfig(**given))
     except Exception as exc:

@@ -149,6 +149,7 @@ def write_project(pytester: pytest.Pytester, database: dict[str, Any]) -> None:
         DJANGO_SETTINGS_MODULE = project_settings
         pythonpath = .
         asyncio_default_fixture_loop_scope = function
+        filterwarnings = error
         """
     )
     pytester.makepyfile(
@@ -195,21 +196,26 @@ def embedded_engine_variables() -> dict[str, str]:
     }
 
 
-@pytest.mark.engine
-def test_a_project_runs_its_jobs_on_a_real_worker(
-    pytester: pytest.Pytester,
-    monkeypatch: pytest.MonkeyPatch,
-    embedded_engine_variables: dict[str, str],
-) -> None:
+def project_database() -> dict[str, Any]:
+    """The project's own PostgreSQL database: its test database is test_<name>, not this
+    session's."""
     database = dict(settings.DATABASES["default"])
     if not database["ENGINE"].endswith("postgresql"):
         pytest.fail("The engine tests run on PostgreSQL: set DATABASE_URL (scripts/postgres).")
     database = {
         key: database[key] for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT")
     }
-    # The project's own database: its test database is test_<name>, not this session's.
     database["NAME"] = str(database["NAME"]).removeprefix("test_") + "_project"
-    write_project(pytester, database)
+    return database
+
+
+@pytest.mark.engine
+def test_a_project_runs_its_jobs_on_a_real_worker(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    embedded_engine_variables: dict[str, str],
+) -> None:
+    write_project(pytester, project_database())
     project_environment(monkeypatch, **embedded_engine_variables)
 
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-v", timeout=600)
@@ -220,6 +226,28 @@ def test_a_project_runs_its_jobs_on_a_real_worker(
     # The failed test's report shows what the worker printed during it: the job's error.
     assert "hatchet worker output" in output
     assert "RuntimeError: the shop is closed" in output
+
+
+@pytest.mark.engine
+def test_a_project_can_use_the_engine_its_ci_started(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, hatchet_engine: dict[str, str]
+) -> None:
+    write_project(pytester, project_database())
+    project_environment(
+        monkeypatch,
+        HATCHET_TEST_CLIENT_TOKEN=hatchet_engine["HATCHET_CLIENT_TOKEN"],
+        HATCHET_TEST_CLIENT_HOST_PORT=hatchet_engine["HATCHET_CLIENT_HOST_PORT"],
+        HATCHET_TEST_CLIENT_SERVER_URL=hatchet_engine["HATCHET_CLIENT_SERVER_URL"],
+        HATCHET_TEST_CLIENT_TLS_STRATEGY="none",
+        # Never used: with a token, the fixture starts no engine.
+        HATCHET_CLIENT_EMBEDDED_BINARY_PATH="/bin/false",
+    )
+
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-k", "delay_and_get or own_runs", timeout=600
+    )
+
+    result.assert_outcomes(passed=4)
 
 
 def test_the_fixture_fails_when_the_engine_cannot_start(
