@@ -7,9 +7,8 @@ ran itself, kept in a small in-memory ring.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -128,7 +127,8 @@ class _LiveRun:
         self.run = run
         self.job = job
         self.created = time.time()
-        self.started: float | None = None
+        # Inline runs start as they are enqueued.
+        self.started: float | None = self.created
         self.finished: float | None = None
 
     def row(self) -> RunRow:
@@ -160,50 +160,39 @@ class InlineHistory:
 
     The inline backend notes each run here (``note_started``/``note_finished``) on every
     inline ``.delay()``, so only times are noted against the run's handle; the rows are
-    built when the admin asks for them.
+    built when the admin asks for them. A bounded deque drops the oldest run by itself, and
+    its ``append`` and ``copy`` are atomic, so noting a run takes no lock.
     """
 
     def __init__(self, size: int = 200) -> None:
-        self._runs: OrderedDict[str, RunRow | _LiveRun] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
+        self._runs: deque[RunRow | _LiveRun] = deque(maxlen=size)
 
     def record(self, row: RunRow | _LiveRun) -> None:
-        key = row.id if isinstance(row, RunRow) else row.run.id
-        with self._lock:
-            self._runs[key] = row
-            if len(self._runs) > self._size:
-                self._runs.popitem(last=False)
-
-    def live(self, run_id: str) -> _LiveRun | None:
-        entry = self._runs.get(run_id)
-        return entry if isinstance(entry, _LiveRun) else None
+        self._runs.append(row)
 
     def clear(self) -> None:
-        with self._lock:
-            self._runs.clear()
+        self._runs.clear()
 
     def rows(self) -> list[RunRow]:
         """Newest first."""
-        with self._lock:
-            entries = list(reversed(self._runs.values()))
+        entries = self._runs.copy()
+        entries.reverse()
         return [e.row() if isinstance(e, _LiveRun) else e for e in entries]
 
 
 inline_history = InlineHistory()
 
 
-def note_started(run: Any, job_name: str) -> None:
-    """Called by the inline backend as a run starts (on every inline ``.delay()``)."""
+def note_started(run: Any, job_name: str) -> _LiveRun:
+    """Called by the inline backend as a run starts (on every inline ``.delay()``); it gives
+    the entry back to ``note_finished``, so finishing looks nothing up."""
     entry = _LiveRun(run, job_name)
-    entry.started = entry.created
-    inline_history.record(entry)
+    inline_history._runs.append(entry)
+    return entry
 
 
-def note_finished(run_id: str) -> None:
-    entry = inline_history.live(run_id)
-    if entry is not None:
-        entry.finished = time.time()
+def note_finished(entry: _LiveRun) -> None:
+    entry.finished = time.time()
 
 
 def filter_rows(rows: Iterable[RunRow], query: RunQuery) -> list[RunRow]:

@@ -34,15 +34,15 @@ class InlineBackend(BaseBackend):
 
     def _run(self, dispatch: Dispatch) -> None:
         job = dispatch.job
-        args, kwargs = self._start(dispatch)
+        args, kwargs, noted = self._start(dispatch)
         try:
             if job.is_async:
                 value = async_to_sync(job.func)(*args, **kwargs)
             else:
                 value = job.func(*args, **kwargs)
-            self._complete(dispatch, value)
+            self._complete(dispatch, value, noted)
         except Exception as exc:
-            self._fail(dispatch, exc)
+            self._fail(dispatch, exc, noted)
 
     def _single_flight(self, dispatch: Dispatch) -> None:
         from ..single_flight import SKIPPED, single_flight
@@ -52,23 +52,25 @@ class InlineBackend(BaseBackend):
                 self._run(dispatch)
                 return
         dispatch.run.skipped = SKIPPED.format(job=dispatch.job.name)
-        self._start(dispatch)
-        self._complete(dispatch, None)
+        noted = self._start(dispatch)[2]
+        self._complete(dispatch, None, noted)
 
     async def adispatch(self, dispatch: Dispatch) -> None:
         job = dispatch.job
-        args, kwargs = self._start(dispatch)
+        args, kwargs, noted = self._start(dispatch)
         try:
             if job.is_async:
                 value = await job.func(*args, **kwargs)
             else:
                 value = await sync_to_async(job.func)(*args, **kwargs)
-            self._complete(dispatch, value)
+            self._complete(dispatch, value, noted)
         except Exception as exc:
-            self._fail(dispatch, exc)
+            self._fail(dispatch, exc, noted)
 
     @staticmethod
-    def _start(dispatch: Dispatch) -> tuple[list[Any], dict[str, Any]]:
+    def _start(
+        dispatch: Dispatch,
+    ) -> tuple[list[Any], dict[str, Any], runs_source._LiveRun]:
         job, run = dispatch.job, dispatch.run
         # The payload is our own compact JSON: scan it without json.loads's checks.
         call = _scan(dispatch.payload, 0)[0]
@@ -77,29 +79,29 @@ class InlineBackend(BaseBackend):
             args.insert(0, JobContext(job, run.id))
         signals.job_enqueued.send(job, run=run)
         run._status = RunStatus.RUNNING
-        runs_source.note_started(run, job.name)
+        noted = runs_source.note_started(run, job.name)
         signals.job_started.send(job, run_id=run.id, attempt=1)
-        return args, call["kwargs"]
+        return args, call["kwargs"], noted
 
     @staticmethod
-    def _complete(dispatch: Dispatch, value: Any) -> None:
+    def _complete(dispatch: Dispatch, value: Any, noted: runs_source._LiveRun) -> None:
         run = dispatch.run
         try:
             run.result = encoding.round_trip(value)
         except (TypeError, ValueError):
             raise encoding.return_value_error(run.job_name, value) from None
         run._status = RunStatus.COMPLETED
-        runs_source.note_finished(run.id)
+        runs_source.note_finished(noted)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.COMPLETED, error=None
         )
 
     @staticmethod
-    def _fail(dispatch: Dispatch, exc: Exception) -> None:
+    def _fail(dispatch: Dispatch, exc: Exception, noted: runs_source._LiveRun) -> None:
         run = dispatch.run
         run._status = RunStatus.FAILED
         run.error = exc
-        runs_source.note_finished(run.id)
+        runs_source.note_finished(noted)
         logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.FAILED, error=exc
