@@ -15,6 +15,9 @@ def _reset_settings(*, setting: str, **kwargs: Any) -> None:
         engine = sys.modules.get("django_hatchet.engine")  # Never import the SDK for this.
         if engine is not None:
             engine.reset_client()
+        from . import backends
+
+        backends.reset()
 
 
 class DjangoHatchetConfig(AppConfig):

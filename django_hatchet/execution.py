@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from . import encoding, signals
 from .context import JobContext
@@ -26,6 +26,18 @@ logger = logging.getLogger("django_hatchet")
 
 #: The runs this worker process is running: run id -> job name.
 IN_FLIGHT: dict[str, str] = {}
+
+
+def prepare_connections() -> None:
+    """Before a run, on its thread: close the connections that are too old, or broken.
+
+    Django's ``close_old_connections``, plus what ``CONN_HEALTH_CHECKS`` does for a request:
+    a persistent connection (``CONN_MAX_AGE``) that the database closed meanwhile (a restart,
+    a failover, an idle timeout) is noticed here, not by the job's first query."""
+    close_old_connections()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.in_atomic_block and not conn.is_usable():
+            conn.close()
 
 
 def _start(
@@ -90,7 +102,7 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
 
         async def run_async(input: Any, ctx: Context) -> dict[str, Any]:
             args, kwargs, run_id, attempt = _start(job, input, ctx)
-            await sync_to_async(close_old_connections)()
+            await sync_to_async(prepare_connections)()
             IN_FLIGHT[run_id] = job.name
             lock = single_flight(job.name) if job.options.single_flight else None
             try:
@@ -114,7 +126,7 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
 
         def run_sync(input: Any, ctx: Context) -> dict[str, Any]:
             args, kwargs, run_id, attempt = _start(job, input, ctx)
-            close_old_connections()
+            prepare_connections()
             IN_FLIGHT[run_id] = job.name
             lock = single_flight(job.name) if job.options.single_flight else None
             try:

@@ -9,6 +9,8 @@ DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
 DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+# The fault-injection tests run workers with persistent connections too.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("TEST_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -39,6 +41,8 @@ TEMPLATES = [
 ]
 ROOT_URLCONF = "tests.urls"
 HATCHET_AUTODISCOVER_MODULES = ["tasks", "jobs", "celery_tasks"]
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    HATCHET_AUTODISCOVER_MODULES.append("fault_tasks")  # single_flight needs PostgreSQL.
 HATCHET_RATE_LIMITS = {"tests-per-second": (1, "second")}
 HATCHET_CRONS = {
     "nightly-sum": {"job": "tests.testapp.tasks.add", "schedule": "0 3 * * *", "args": [1, 2]},

@@ -29,3 +29,9 @@ def get_backend() -> BaseBackend:
 
         _engine = EngineBackend()
     return _engine
+
+
+def reset() -> None:
+    """Forget the engine backend's state (settings changed: maybe another engine)."""
+    global _engine
+    _engine = None

@@ -379,7 +379,7 @@ class _DrainTimer:
 
         self.on_timeout()
         os.kill(os.getpid(), signal.SIGQUIT)  # The SDK's forced stop: listener killed, exit 1.
-        time.sleep(10)  # Its threads still running jobs are not killed: end the process.
+        time.sleep(2)  # Its threads still running jobs are not killed: end the process.
         os._exit(1)
 
 

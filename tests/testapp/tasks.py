@@ -117,3 +117,26 @@ def report_priority(context: JobContext) -> int:
 @job(queue="nobody", schedule_timeout=2)
 def never_picked_up() -> None:
     """On a queue no test worker serves: it waits until its schedule timeout."""
+
+
+# For the fault-injection tests (tests/test_faults.py): only their workers serve this queue.
+
+
+@job(queue="faults", retries=3)
+def record(key: str, seconds: float = 0.0) -> str:
+    """Notes each start and each completion, so that a test counts runs and re-runs."""
+    Note.objects.create(text=f"start:{key}")
+    if seconds:
+        time.sleep(seconds)
+    Note.objects.create(text=f"done:{key}")
+    return key
+
+
+@job(queue="faults")
+def backend_pid() -> int:
+    """The PostgreSQL backend serving this run's database connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
