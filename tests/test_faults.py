@@ -273,6 +273,11 @@ def test_runs_queued_on_the_engine_survive_its_restart(
 # A worker fails -----------------------------------------------------------------------------
 
 
+def flowing(started_before: int) -> Callable[[], bool]:
+    """True once runs start past ``started_before``."""
+    return lambda: sum(counts("kill-")[0].values()) > started_before
+
+
 def test_a_worker_killed_9_three_times_loses_nothing(
     on_engine: dict[str, Any], workers: Callable[..., Worker]
 ) -> None:
@@ -285,8 +290,7 @@ def test_a_worker_killed_9_three_times_loses_nothing(
     kills = []
     for round_ in range(3):
         worker = workers("--slots", "10", "--name", f"doomed-{round_}")
-        started_before = sum(counts("kill-")[0].values())
-        assert wait_for(lambda b=started_before: sum(counts("kill-")[0].values()) > b, 120)
+        assert wait_for(flowing(sum(counts("kill-")[0].values())), 120)
         delay = rng.uniform(0.2, 2.0)
         time.sleep(delay)
         starts, done = counts("kill-")
