@@ -91,6 +91,7 @@ def row_inline(repeat: int) -> dict[str, Any]:
 def row_web_boot(repeat: int) -> dict[str, Any]:
     modes = ["plain", "hatchet", "sdk"]
     seconds: dict[str, list[float]] = {m: [] for m in modes}
+    cpu: dict[str, list[float]] = {m: [] for m in modes}
     wall: dict[str, list[float]] = {m: [] for m in modes}
     modules: dict[str, int] = {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("HATCHET_")}
@@ -108,10 +109,14 @@ def row_web_boot(repeat: int) -> dict[str, Any]:
             wall[mode].append(time.perf_counter() - start)
             data = json.loads(out)
             seconds[mode].append(data["seconds"])
+            cpu[mode].append(data["cpu"])
             modules[mode] = data["sdk_modules"]
     med = {m: statistics.median(v) for m, v in seconds.items()}
+    med_cpu = {m: statistics.median(v) for m, v in cpu.items()}
     return {
         "seconds": {m: spread(v) for m, v in seconds.items()},
+        "cpu": {m: spread(v) for m, v in cpu.items()},
+        "added_cpu_ms": (med_cpu["hatchet"] - med_cpu["plain"]) * 1000,
         "wall": {m: spread(v) for m, v in wall.items()},
         "sdk_modules": modules,
         "added_ms": (med["hatchet"] - med["plain"]) * 1000,
@@ -326,7 +331,7 @@ def row_e2e(bench: Bench, repeat: int, jobs: int, latency_jobs: int) -> dict[str
     }
     p50: dict[str, list[float]] = {name: [] for name in send_one}
     p95: dict[str, list[float]] = {name: [] for name in send_one}
-    for rep in range(repeat):
+    for rep in range(2 * repeat):  # cheap, and noisier than throughput
         paths = {name: CACHE / f"lat-{uuid.uuid4().hex[:8]}" for name in send_one}
         for _ in range(latency_jobs):
             for name in rotate(list(send_one), rep):
@@ -423,15 +428,19 @@ def row_scaling(bench: Bench, repeat: int, jobs: int) -> dict[str, Any]:
         raw = bench.raw(ns_raw)
         n = jobs if slots > 1 else jobs // 4
         senders = {
-            "ours": lambda p, n=n, noop=noop: noop.delay_many([(str(p), 0.0)] * n),
-            "raw": lambda p, n=n, raw=raw: raw_bulk(raw, p, n),
+            "ours": lambda p, k, noop=noop: noop.delay_many([(str(p), 0.0)] * k),
+            "raw": lambda p, k, raw=raw: raw_bulk(raw, p, k),
         }
+        for warm in senders.values():  # a fresh worker's first runs start its thread pool
+            path = CACHE / f"warm-{uuid.uuid4().hex[:8]}"
+            warm(path, 50)
+            wait_count(path, 50, 300)
         rates: dict[str, list[float]] = {"ours": [], "raw": []}
         for rep in range(repeat):
             for name in rotate(list(senders), rep):
                 path = CACHE / f"sc-{uuid.uuid4().hex[:8]}"
                 start = time.perf_counter()
-                senders[name](path)
+                senders[name](path, n)
                 rates[name].append(n / (wait_count(path, n, 900) - start))
                 time.sleep(0.5)
         bench.stop(*workers)
@@ -536,9 +545,9 @@ def report(results: dict[str, Any]) -> str:
         )
     if "web" in r:
         w = r["web"]
-        ok = w["sdk_modules"]["hatchet"] == 0 and w["added_ms"] < 20
+        ok = w["sdk_modules"]["hatchet"] == 0 and w["added_cpu_ms"] < 20
         add(
-            f"| 2 | no-token web process: added by django_hatchet | {w['added_ms']:+.1f} ms, {w['sdk_modules']['hatchet']} SDK modules | < 20 ms, 0 modules | {verdict(ok)} |"
+            f"| 2 | no-token web process: added by django_hatchet (CPU; wall) | {w['added_cpu_ms']:+.1f} ms; {w['added_ms']:+.1f} ms, {w['sdk_modules']['hatchet']} SDK modules | < 20 ms, 0 modules | {verdict(ok)} |"
         )
     if "enqueue" in r:
         e = r["enqueue"]
@@ -587,21 +596,30 @@ def report(results: dict[str, Any]) -> str:
             "A fresh interpreter per measurement (`bench/web_boot.py`): `django.setup()` (contenttypes, auth),"
         )
         add(
-            "import the tasks module, one dispatch; seconds from the script's first line to the end.\n"
+            "import the tasks module, one dispatch; from the script's first line to the end: the process's"
         )
-        add("| candidate | in-process | spread | process wall | grpc/hatchet_sdk modules |")
-        add("|---|---|---|---|---|")
+        add(
+            "CPU time (what the goal is judged on: on a shared machine, wall time adds the waits for a core),"
+        )
+        add("the wall time, and the whole process's wall time with the interpreter's start.\n")
+        add(
+            "| candidate | CPU | spread | wall | spread | process wall | grpc/hatchet_sdk modules |"
+        )
+        add("|---|---|---|---|---|---|---|")
         names = {
             "plain": "without django_hatchet (plain function)",
             "hatchet": "with django_hatchet, `delay().get()` inline",
             "sdk": "`import hatchet_sdk` alone",
         }
         for mode, label in names.items():
+            cpu, cpu_spread = fmt(w["cpu"][mode], " ms", 1000, 1)
             med, spr = fmt(w["seconds"][mode], " ms", 1000, 1)
             wall, _ = fmt(w["wall"][mode], " ms", 1000, 0)
-            add(f"| {label} | {med} | {spr} | {wall} | {w['sdk_modules'][mode]} |")
+            add(
+                f"| {label} | {cpu} | {cpu_spread} | {med} | {spr} | {wall} | {w['sdk_modules'][mode]} |"
+            )
         add(
-            f"\nAdded by django_hatchet: **{w['added_ms']:+.1f} ms** in-process ({w['added_wall_ms']:+.1f} ms of process wall time).\n"
+            f"\nAdded by django_hatchet: **{w['added_cpu_ms']:+.1f} ms of CPU**; {w['added_ms']:+.1f} ms in-process wall, {w['added_wall_ms']:+.1f} ms of process wall time.\n"
         )
     if "enqueue" in r:
         e = r["enqueue"]
@@ -646,7 +664,7 @@ def report(results: dict[str, Any]) -> str:
             add(f"| {key} | {med} | {spr} |")
         add("\n### 6. Latency from enqueue to start, at low load\n")
         add(
-            f"{e['latency_jobs']} jobs per candidate per repetition, one every 50 ms, the candidates alternating"
+            f"{e['latency_jobs']} jobs per candidate in each of {2 * r['repeat']} repetitions, one every 50 ms, the candidates alternating"
         )
         add(
             "job by job; time from just before the enqueue call to the job function's first line.\n"
@@ -785,9 +803,7 @@ def main() -> None:
         "--rows", default="1,2,3,5,7,8,p", help="rows to run (3=3-4, 5=5-6, p=profiles)"
     )
     parser.add_argument("--jobs", type=int, default=2000, help="jobs per end-to-end measurement")
-    parser.add_argument(
-        "--memory-jobs", type=int, default=3000, help="jobs for row 7 (the issue asks 10,000)"
-    )
+    parser.add_argument("--memory-jobs", type=int, default=10000, help="jobs for row 7")
     parser.add_argument("--scaling-jobs", type=int, default=300, help="jobs per scaling point")
     parser.add_argument("--drain", action="store_true", help="run every run rows 3-4 enqueued")
     parser.add_argument("--no-docs", action="store_true", help="print the report, leave docs alone")
@@ -825,7 +841,7 @@ def main() -> None:
                 results["memory"] = row_memory(bench, options.memory_jobs)
             if "8" in rows:
                 log("row 8: scaling")
-                results["scaling"] = row_scaling(bench, 2, options.scaling_jobs)
+                results["scaling"] = row_scaling(bench, options.repeat, options.scaling_jobs)
             if "p" in rows:
                 log("profiles")
                 results["profile"] = run_profile(env)
