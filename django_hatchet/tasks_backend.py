@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.crypto import get_random_string
-from django.utils.module_loading import import_string
 
 from .backends import get_backend
 from .context import JobContext
@@ -199,9 +198,15 @@ class HatchetBackend(BaseTaskBackend):
                 break
             time.sleep(0.1)
             record = run_record(result_id, enqueued_at - CLOCK_SKEW)
-        task = _task_named(record.job_name) if record is not None else None
-        if record is None or task is None:
+        if record is None:
             raise TaskResultDoesNotExist(f"No task result {result_id!r} on the engine.")
+        task = _task_named(record.job_name)
+        if task is None:
+            raise TaskResultDoesNotExist(
+                f"Task result {result_id!r} is a run of {record.job_name!r}, which is not a "
+                "task of this process: tasks are found among those registered here, never "
+                "imported by name. Import its module (an app's tasks.py is discovered)."
+            )
         call = record.input
         result = new_result(
             task, result_id, call.get("args", []), call.get("kwargs", {}), self.alias
@@ -394,12 +399,6 @@ def _remember(result: TaskResult[..., Any]) -> None:
 
 
 def _task_named(name: str) -> Task[..., Any] | None:
-    """The task a job name stands for, importing its module if need be."""
-    task = _tasks.get(name)
-    if task is None:
-        try:
-            found = import_string(name)
-        except ImportError:
-            return None
-        task = found if isinstance(found, HatchetTask) else None
-    return task
+    """The task a job name stands for, if this process registered it. Never imported by
+    name: the name comes from the engine's records, and a crafted one must not import code."""
+    return _tasks.get(name)

@@ -246,11 +246,6 @@ def test_crons_and_runworker_never_import_a_name():
         call_command("runworker", "--jobs", f"{CANARY}.payload")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks_backend._task_named() calls import_string() on the job name the engine "
-    "reports: a crafted name imports any module (see docs/security.md, Known gaps)",
-)
 def test_the_django_tasks_backend_never_imports_a_name():
     from django_hatchet import tasks_backend
 

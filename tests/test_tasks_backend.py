@@ -436,18 +436,22 @@ def test_engine_ids_that_are_not_task_results(tasks_module, engine_mode):
         tasks_module.add.get_result(new_run_id())
     run_id = new_run_id()
     engine_mode[run_id] = RunRecord("tests.testapp.tasks.add", "QUEUED", {})  # A @job's run.
-    with pytest.raises(TaskResultDoesNotExist, match="on the engine"):
+    with pytest.raises(TaskResultDoesNotExist, match="which is not a task of this process"):
         tasks_module.add.get_result(run_id)
 
 
-def test_a_task_is_found_by_importing_its_module(tasks_module, engine_mode, monkeypatch):
+def test_a_task_not_registered_here_is_never_imported_by_name(
+    tasks_module, engine_mode, monkeypatch
+):
     from django_hatchet import tasks_backend
     from django_hatchet.engine.tasks import RunRecord
 
     monkeypatch.setattr(tasks_backend, "_tasks", {})
     run_id = new_run_id()
     engine_mode[run_id] = RunRecord(f"{MODULE}.add", "QUEUED", {"args": [1, 2]})
-    assert tasks_module.add.get_result(run_id).task is tasks_module.add
+    with pytest.raises(Exception, match="which is not a task of this process") as caught:
+        tasks_module.add.get_result(run_id)
+    assert type(caught.value).__name__ == "TaskResultDoesNotExist"
 
 
 def test_the_error_path_comes_from_the_traceback():
