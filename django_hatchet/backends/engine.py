@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 from asgiref.sync import sync_to_async
 
 from .. import engine, outbox, signals
-from ..conf import conf
-from ..exceptions import EngineUnreachable, JobCancelled, JobFailed, JobTimeout
+from ..conf import conf, scrub
+from ..exceptions import EngineUnreachable, JobCancelled, JobError, JobFailed, JobTimeout
 from ..runs import JobRun, RunStatus
 from .base import BaseBackend, Dispatch
 
@@ -146,7 +146,10 @@ class EngineBackend(BaseBackend):
         if run.engine_run_id is None and not self._find(run):
             return
         assert run.engine_run_id is not None
-        details = engine.run_details(run.engine_run_id)
+        try:
+            details = engine.run_details(run.engine_run_id)
+        except engine.TooLarge as exc:
+            raise JobError(str(exc), run_id=run.id, job_name=run.job_name) from None
         if details is None:
             return
         status, output, error = details
@@ -244,6 +247,7 @@ class EngineBackend(BaseBackend):
 def failed_error(run: JobRun[Any], serialized: str) -> JobFailed:
     """The documented exception for a failed run, from the engine's error text."""
     exc_type, exc_message, trace = engine.parse_error(serialized)
+    exc_message, trace = scrub(exc_message), scrub(trace)  # A token in a job's own message.
     return JobFailed(
         f"{run.job_name} run {run.id} failed: {exc_type}: {exc_message}",
         exc_type=exc_type,

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from django.core.exceptions import ImproperlyConfigured
 from hatchet_sdk import ClientConfig, Context, Hatchet, NonRetryableException
 from hatchet_sdk.config import ClientTLSConfig
 from hatchet_sdk.runnables.workflow import BaseWorkflow
 from hatchet_sdk.types.trigger import ScheduleTriggerWorkflowOptions, TriggerWorkflowOptions
 from hatchet_sdk.utils.typing import JSONSerializableMapping
 
-from ..conf import conf
+from ..conf import conf, scrub
 from ..objects import ABOUT, metadata_for
 
 if TYPE_CHECKING:
@@ -92,7 +93,16 @@ def client_config() -> ClientConfig:
     options.update(given)
     if tls_strategy is not None:
         options["tls_config"] = ClientTLSConfig(strategy=tls_strategy)
-    return ClientConfig(**options)
+    try:
+        return ClientConfig(**options)
+    except ValueError as exc:  # pydantic's ValidationError, which quotes the values (the token)
+        errors: list[Any] = getattr(exc, "errors", list)()
+        reasons = "; ".join(str(e.get("msg", "")) for e in errors) or type(exc).__name__
+        raise ImproperlyConfigured(
+            f"The Hatchet client settings are not valid: {scrub(reasons)}. Check "
+            "HATCHET_CLIENT_TOKEN (a token of your engine's tenant) and the other "
+            "HATCHET_CLIENT_* settings."
+        ) from None
 
 
 def metadata(dispatch: Dispatch) -> dict[str, str]:
@@ -229,6 +239,13 @@ def run_details(
     except grpc.RpcError as exc:
         if exc.code() == grpc.StatusCode.NOT_FOUND:
             return None
+        if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            raise TooLarge(
+                f"The engine's answer about run {engine_run_id} is larger than a gRPC message "
+                f"may be ({exc.details()}): its input and output together are over the limit. "
+                "Return less (store large results in your database or storage, and return "
+                "their id), or raise HATCHET_CLIENT_GRPC_MAX_RECV_MESSAGE_LENGTH."
+            ) from None
         raise
     output = error = None
     for task in details.task_runs.values():
@@ -267,6 +284,10 @@ def schedule_pending(schedule_id: str) -> bool:
 # The worker side ---------------------------------------------------------------------------
 
 
+class TooLarge(Exception):
+    """The engine's answer does not fit in a gRPC message."""
+
+
 class EngineError(Exception):
     """The engine refused us, or cannot be reached; the message says what to fix."""
 
@@ -284,8 +305,8 @@ def connect(attempts: int, on_retry: Callable[[str, str, float], None]) -> str:
 
     try:
         config = client_config()
-    except ValueError as exc:  # pydantic's ValidationError: no token, or not a JWT
-        raise EngineError(f"The Hatchet client settings are not valid: {exc}") from None
+    except ImproperlyConfigured as exc:
+        raise EngineError(str(exc)) from None
     where = config.host_port
     delay = 1.0
     for attempt in range(1, attempts + 1):
