@@ -32,7 +32,6 @@ from django.utils import timezone
 from .runs import JobRun
 
 if TYPE_CHECKING:
-    from .backends.base import Dispatch
     from .jobs import Job
 
 __all__ = ["TEST_KEY", "EngineConnection", "EngineUnavailable", "HatchetWorker", "WorkerProcess"]
@@ -284,16 +283,11 @@ def tagging(tag: str) -> Iterator[None]:
     thread, a live server's too); the runs a job enqueues inherit it on the worker."""
     from . import engine
 
-    untagged = engine.metadata
-
-    def tagged(dispatch: Dispatch) -> dict[str, str]:
-        return {**untagged(dispatch), TEST_KEY: tag}
-
-    engine.metadata = tagged
+    engine.EXTRA_METADATA[TEST_KEY] = tag
     try:
         yield
     finally:
-        engine.metadata = untagged
+        engine.EXTRA_METADATA.pop(TEST_KEY, None)
 
 
 class HatchetWorker:

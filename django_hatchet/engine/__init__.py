@@ -105,8 +105,15 @@ def client_config() -> ClientConfig:
         ) from None
 
 
+#: Metadata added to every run this process triggers, from any thread (the ``hatchet_worker``
+#: test fixture tags a test's runs with it).
+EXTRA_METADATA: dict[str, str] = {}
+
+
 def metadata(dispatch: Dispatch) -> dict[str, str]:
     data = {RUN_ID_KEY: dispatch.run.id, JOB_KEY: dispatch.job.name}
+    if EXTRA_METADATA:
+        data.update(EXTRA_METADATA)
     if dispatch.job.name in ABOUT:  # @about: the model instance the run is about.
         data.update(metadata_for(dispatch))
     return data
