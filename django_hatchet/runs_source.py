@@ -7,15 +7,19 @@ ran itself, kept in a small in-memory ring.
 
 from __future__ import annotations
 
-import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+
+from .runs import InlineHistory as InlineHistory
+from .runs import inline_history as inline_history
+
+if TYPE_CHECKING:
+    from .runs import LiveRun
 
 #: The statuses the admin filters and counts by (the engine's own).
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
@@ -116,83 +120,34 @@ class RunQuery:
 
 
 # Inline runs ------------------------------------------------------------------------------
+# Noted by the inline backend in ``runs.inline_history`` (so that a web process never imports
+# this module, whose dataclasses take milliseconds to build); the rows are built here, when
+# the admin reads them.
 
 
-class _LiveRun:
-    """An inline run of this process, seen through its handle; a row is made when asked."""
-
-    __slots__ = ("created", "finished", "job", "run", "started")
-
-    def __init__(self, run: Any, job: str) -> None:
-        self.run = run
-        self.job = job
-        self.created = time.time()
-        # Inline runs start as they are enqueued.
-        self.started: float | None = self.created
-        self.finished: float | None = None
-
-    def row(self) -> RunRow:
-        run, status = self.run, str(self.run._status)
-        error = run.error
-        duration = None
-        if self.finished is not None:
-            duration = int((self.finished - (self.started or self.finished)) * 1000)
-        return RunRow(
-            id=run.id,
-            engine_id=None,
-            job=self.job,
-            status=status,
-            created_at=_datetime(self.created),
-            started_at=_datetime(self.started),
-            finished_at=_datetime(self.finished),
-            duration_ms=duration,
-            output=run.result if status == "COMPLETED" else None,
-            error=f"{type(error).__name__}: {error}" if error is not None else "",
-        )
+def live_row(entry: LiveRun) -> RunRow:
+    """The row of an inline run this process noted."""
+    run, status = entry.run, str(entry.run._status)
+    error = run.error
+    duration = None
+    if entry.finished is not None:
+        duration = int((entry.finished - (entry.started or entry.finished)) * 1000)
+    return RunRow(
+        id=run.id,
+        engine_id=None,
+        job=entry.job,
+        status=status,
+        created_at=_datetime(entry.created),
+        started_at=_datetime(entry.started),
+        finished_at=_datetime(entry.finished),
+        duration_ms=duration,
+        output=run.result if status == "COMPLETED" else None,
+        error=f"{type(error).__name__}: {error}" if error is not None else "",
+    )
 
 
 def _datetime(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=dt_timezone.utc)
-
-
-class InlineHistory:
-    """The last runs this process ran inline, newest first; nothing is kept on disk.
-
-    The inline backend notes each run here (``note_started``/``note_finished``) on every
-    inline ``.delay()``, so only times are noted against the run's handle; the rows are
-    built when the admin asks for them. A bounded deque drops the oldest run by itself, and
-    its ``append`` and ``copy`` are atomic, so noting a run takes no lock.
-    """
-
-    def __init__(self, size: int = 200) -> None:
-        self._runs: deque[RunRow | _LiveRun] = deque(maxlen=size)
-
-    def record(self, row: RunRow | _LiveRun) -> None:
-        self._runs.append(row)
-
-    def clear(self) -> None:
-        self._runs.clear()
-
-    def rows(self) -> list[RunRow]:
-        """Newest first."""
-        entries = self._runs.copy()
-        entries.reverse()
-        return [e.row() if isinstance(e, _LiveRun) else e for e in entries]
-
-
-inline_history = InlineHistory()
-
-
-def note_started(run: Any, job_name: str) -> _LiveRun:
-    """Called by the inline backend as a run starts (on every inline ``.delay()``); it gives
-    the entry back to ``note_finished``, so finishing looks nothing up."""
-    entry = _LiveRun(run, job_name)
-    inline_history._runs.append(entry)
-    return entry
-
-
-def note_finished(entry: _LiveRun) -> None:
-    entry.finished = time.time()
 
 
 def filter_rows(rows: Iterable[RunRow], query: RunQuery) -> list[RunRow]:

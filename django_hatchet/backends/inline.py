@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 
-from .. import encoding, runs_source, signals
+from .. import encoding, signals
 from ..conf import conf
 from ..context import JobContext
 from ..exceptions import JobNotDispatched
-from ..runs import JobRun, RunStatus
+from ..runs import JobRun, LiveRun, RunStatus, note_finished, note_started
 from .base import BaseBackend, Dispatch
 
 logger = logging.getLogger("django_hatchet")
@@ -70,7 +70,7 @@ class InlineBackend(BaseBackend):
     @staticmethod
     def _start(
         dispatch: Dispatch,
-    ) -> tuple[list[Any], dict[str, Any], runs_source._LiveRun]:
+    ) -> tuple[list[Any], dict[str, Any], LiveRun]:
         job, run = dispatch.job, dispatch.run
         # The payload is our own compact JSON: scan it without json.loads's checks.
         call = _scan(dispatch.payload, 0)[0]
@@ -79,29 +79,29 @@ class InlineBackend(BaseBackend):
             args.insert(0, JobContext(job, run.id))
         signals.job_enqueued.send(job, run=run)
         run._status = RunStatus.RUNNING
-        noted = runs_source.note_started(run, job.name)
+        noted = note_started(run, job.name)
         signals.job_started.send(job, run_id=run.id, attempt=1)
         return args, call["kwargs"], noted
 
     @staticmethod
-    def _complete(dispatch: Dispatch, value: Any, noted: runs_source._LiveRun) -> None:
+    def _complete(dispatch: Dispatch, value: Any, noted: LiveRun) -> None:
         run = dispatch.run
         try:
             run.result = encoding.round_trip(value)
         except (TypeError, ValueError):
             raise encoding.return_value_error(run.job_name, value) from None
         run._status = RunStatus.COMPLETED
-        runs_source.note_finished(noted)
+        note_finished(noted)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.COMPLETED, error=None
         )
 
     @staticmethod
-    def _fail(dispatch: Dispatch, exc: Exception, noted: runs_source._LiveRun) -> None:
+    def _fail(dispatch: Dispatch, exc: Exception, noted: LiveRun) -> None:
         run = dispatch.run
         run._status = RunStatus.FAILED
         run.error = exc
-        runs_source.note_finished(noted)
+        note_finished(noted)
         logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.FAILED, error=exc
