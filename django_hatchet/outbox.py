@@ -130,16 +130,18 @@ class Relay:
         self.using = using
         self.batch = batch
 
-    def run_once(self) -> RelayReport:
-        """One pass: claim and send every entry that is due, up to ``batch`` of them."""
+    def run_once(self, only: list[str] | None = None) -> RelayReport:
+        """One pass: claim and send every entry that is due (of ``only``, if given), up to
+        ``batch`` of them."""
         from . import engine
 
         report = RelayReport()
         now = timezone.now()
         due = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        entries = list(
-            OutboxEntry.objects.using(self.using).filter(due).order_by("created_at")[: self.batch]
-        )
+        entries = OutboxEntry.objects.using(self.using).filter(due)
+        if only is not None:
+            entries = entries.filter(pk__in=only)
+        entries = list(entries.order_by("created_at")[: self.batch])
         for entry in entries:
             if not self._claim(entry, due, now):
                 report.skipped += 1

@@ -21,8 +21,9 @@ from ..job_registry import registry
 from ..models import Overview, Run
 from ..runs_source import STATUSES, engine_mode, get_run
 from .history import RunHistoryMixin
+from .outbox import OutboxEntryAdmin
 
-__all__ = ["OverviewAdmin", "RunAdmin", "RunHistoryMixin"]
+__all__ = ["OutboxEntryAdmin", "OverviewAdmin", "RunAdmin", "RunHistoryMixin"]
 
 
 class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]

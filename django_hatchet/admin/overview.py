@@ -157,4 +157,13 @@ def context() -> dict[str, Any]:
         "total": len(rows),
         "truncated": truncated,
         "recent_limit": RECENT_LIMIT,
+        "outbox": outbox_waiting() if mode.name != "inline" else 0,
     }
+
+
+def outbox_waiting() -> int:
+    """How many runs wait in the outbox for the engine."""
+    from ..models import OutboxEntry
+
+    waiting: int = OutboxEntry.objects.count()
+    return waiting
