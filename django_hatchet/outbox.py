@@ -199,7 +199,11 @@ class Relay:
         from hatchet_sdk.exceptions import IdempotencyCollisionError
 
         from . import engine
+        from .job_registry import registry
 
+        job = registry.get(entry.job)
+        if job is not None:
+            engine.ensure_registered(job)
         meta = {str(k): str(v) for k, v in entry.metadata.items()}
         if entry.run_at is not None and entry.run_at > timezone.now():
             engine.schedule(entry.job, entry.payload, meta, entry.run_at, entry.priority)

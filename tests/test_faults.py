@@ -454,3 +454,26 @@ def test_single_flight_skips_an_overlapping_run(
     assert first.skipped is None
     third = fault_tasks.single.delay("c", 0.0)  # The lock was released.
     assert third.get(timeout=60) == "c"
+
+
+def test_a_run_enqueued_before_any_worker_registered_its_job_waits_for_one(
+    on_engine: dict[str, Any], engine: Engine, tmp_path: Path
+) -> None:
+    """The engine answers a run of a job it does not know with an id, then drops it. The
+    enqueuing process registers the job's definition first, so the run waits, visible."""
+    from django_hatchet import engine as sdk
+
+    namespace = f"fresh{random.randrange(10**9)}"
+    with override_settings(HATCHET_CLIENT_NAMESPACE=namespace):
+        reset_client()
+        run = tasks.record.delay("early-0")
+        assert wait_for(lambda: sdk.run_details(run.engine_run_id or "") is not None, 30)
+        assert run.status is RunStatus.QUEUED
+        environment = worker_environment(engine.env, namespace)
+        worker = Worker(environment, tmp_path / "late-worker.log")
+        try:
+            worker.ready()
+            assert run.get(timeout=60) == "early-0"
+        finally:
+            worker.stop()
+    reset_client()

@@ -8,6 +8,7 @@ worker starts, so the web process in inline mode never loads the SDK (about 1.5 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +28,8 @@ from ..objects import ABOUT, metadata_for
 
 if TYPE_CHECKING:
     from ..backends.base import Dispatch
+
+logger = logging.getLogger("django_hatchet")
 
 #: Additional metadata keys every run carries.
 RUN_ID_KEY = "django_hatchet_run_id"
@@ -76,6 +79,30 @@ def reset_client() -> None:
     global _client
     with _lock:
         _client = None
+        _registered.clear()
+
+
+#: The jobs whose definition this process has put on the engine (``ensure_registered``).
+_registered: set[str] = set()
+
+
+def ensure_registered(job: Any) -> None:
+    """Put the job's definition on the engine, once per process, before its first run.
+
+    The engine accepts a run of a job no worker has registered yet, answers with a run id,
+    and then drops it: it never appears, never runs. Registering the definition from the
+    enqueuing process (as a worker would) makes such a run wait in the queue, visible, until
+    a worker for it starts (or its schedule timeout fails it)."""
+    if job.name in _registered:
+        return
+    try:
+        (task,) = tasks_for([job])
+        get_client()._client.admin.put_workflow(task.to_proto())
+    except grpc.RpcError as exc:
+        if unreachable(exc) is not None:
+            raise  # The dispatch fails alike, and its policy applies.
+        logger.warning("Could not register %s on the engine before its run: %s", job.name, exc)
+    _registered.add(job.name)
 
 
 def client_config() -> ClientConfig:
@@ -160,6 +187,7 @@ def start(name: str, payload: str, meta: dict[str, str], priority: int | None) -
 
 def trigger(dispatch: Dispatch) -> None:
     """Start (or schedule) the run on the engine; record the engine's id on the handle."""
+    ensure_registered(dispatch.job)
     run = dispatch.run
     priority = int(dispatch.priority) if dispatch.priority is not None else None
     if dispatch.run_at is not None:
@@ -185,6 +213,8 @@ def trigger_many(dispatches: list[Dispatch]) -> None:
     """Start many runs with the SDK's bulk trigger: one round trip per 1,000 runs."""
     from hatchet_sdk.clients.admin import WorkflowRunTriggerConfig
 
+    if dispatches:
+        ensure_registered(dispatches[0].job)
     if dispatches and dispatches[0].job.options.idempotency:
         # Bulk collisions do not say which item matched which run: one request per run.
         for d in dispatches:
