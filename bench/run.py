@@ -846,6 +846,7 @@ def main() -> None:
                 log("profiles")
                 results["profile"] = run_profile(env)
         finally:
+            (CACHE / "results.json").write_text(json.dumps(results, indent=2))
             bench.stop_all()
             redis.stop()
             engine.stop()
