@@ -240,20 +240,29 @@ def row_enqueue(bench: Bench, repeat: int, calls: int, bulk: int, drain: bool) -
 
     ours_loop(20)  # warm up: connections, registries
     raw_loop(20)
-    candidates: dict[str, tuple[Callable[[int], None], int]] = {
-        "delay": (ours_loop, calls),
-        "raw run": (raw_loop, calls),
+    single: dict[str, Callable[[int], None]] = {"delay": ours_loop, "raw run": raw_loop}
+    blocks: dict[str, tuple[Callable[[int], None], int]] = {
         "delay loop x1000": (ours_loop, 2 * calls),
         "delay_many": (ours_many, bulk),
         "raw run_many": (raw_many, bulk),
     }
-    rates: dict[str, list[float]] = {name: [] for name in candidates}
-    for rep in range(repeat):
-        for name in rotate(list(candidates), rep):
-            fn, n = candidates[name]
-            start = time.perf_counter()
-            fn(n)
-            rates[name].append(n / (time.perf_counter() - start))
+    rates: dict[str, list[float]] = {name: [] for name in [*single, *blocks]}
+    for rep in range(3 * repeat):
+        # Row 3 alternates call by call, so that the machine's drift hits both alike.
+        spent = dict.fromkeys(single, 0.0)
+        for _ in range(calls):
+            for name in rotate(list(single), rep):
+                start = time.perf_counter()
+                single[name](1)
+                spent[name] += time.perf_counter() - start
+        for name, seconds in spent.items():
+            rates[name].append(calls / seconds)
+        if rep < repeat:
+            for name in rotate(list(blocks), rep):
+                fn, n = blocks[name]
+                start = time.perf_counter()
+                fn(n)
+                rates[name].append(n / (time.perf_counter() - start))
         log(f"enqueue rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items()))
     if drain:  # Every run enqueued above must run (a check that none was lost).
         workers = [
@@ -632,7 +641,10 @@ def report(results: dict[str, Any]) -> str:
             "Default settings (PostgreSQL database, on-commit enqueue, called outside a transaction)."
         )
         add(
-            f"Single calls: {e['calls']} per repetition ({2 * e['calls']} for the loop that row 4 compares); bulk: {e['bulk']:,}.\n"
+            f"Row 3: {e['calls']} calls per candidate in each of {3 * r['repeat']} repetitions, the two candidates alternating call"
+        )
+        add(
+            f"by call. Row 4: {r['repeat']} repetitions of a {2 * e['calls']}-call loop, `delay_many` and `run_many` of {e['bulk']:,}.\n"
         )
         add("| candidate | runs/s | spread |\n|---|---|---|")
         labels = {
