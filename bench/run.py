@@ -422,17 +422,20 @@ def row_scaling(bench: Bench, repeat: int, jobs: int) -> dict[str, Any]:
     for processes, slots in configs:
         ns_ours, ns_raw = namespace("sc"), namespace("scraw")
         workers = []
-        for i in range(processes):
+        for i in range(processes):  # One after the other: the engine fails concurrent
+            # registrations of one workflow ("An internal error occurred").
             workers.append(
-                services.django_worker(
-                    bench.engine, ns_ours, slots, CACHE / f"sc-ours-{i}.log", name=f"bench-{i}"
+                bench.start(
+                    services.django_worker(
+                        bench.engine, ns_ours, slots, CACHE / f"sc-ours-{i}.log", name=f"bench-{i}"
+                    )
                 )
             )
             workers.append(
-                services.raw_worker(bench.engine, ns_raw, slots, CACHE / f"sc-raw-{i}.log")
+                bench.start(
+                    services.raw_worker(bench.engine, ns_raw, slots, CACHE / f"sc-raw-{i}.log")
+                )
             )
-        for w in workers:
-            bench.start(w)
         noop = bench.ours(ns_ours)
         raw = bench.raw(ns_raw)
         n = jobs if slots > 1 else jobs // 4
