@@ -124,9 +124,11 @@ def client_config() -> ClientConfig:
         return ClientConfig(**options)
     except ValueError as exc:  # pydantic's ValidationError, which quotes the values (the token)
         errors: list[Any] = getattr(exc, "errors", list)()
-        reasons = "; ".join(str(e.get("msg", "")) for e in errors) or type(exc).__name__
+        # The SDK's message adds "Hint: these are the first few characters of the token".
+        reasons = "; ".join(str(e.get("msg", "")).split(" Hint:")[0] for e in errors)
         raise ImproperlyConfigured(
-            f"The Hatchet client settings are not valid: {scrub(reasons)}. Check "
+            f"The Hatchet client settings are not valid: {scrub(reasons or type(exc).__name__)}. "
+            "Check "
             "HATCHET_CLIENT_TOKEN (a token of your engine's tenant) and the other "
             "HATCHET_CLIENT_* settings."
         ) from None

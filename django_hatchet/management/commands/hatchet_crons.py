@@ -54,8 +54,8 @@ class Command(BaseCommand):
 
         try:
             engine.client_config()
-        except ValueError as exc:  # pydantic's ValidationError: a token that is not a JWT
-            raise CommandError(f"The Hatchet client settings are not valid: {exc}") from None
+        except ImproperlyConfigured as exc:  # A token that is not a JWT, say (never quoted).
+            raise CommandError(str(exc)) from None
         try:
             plan = cron_sync.plan_crons(crons)
             if options["apply"]:
