@@ -196,7 +196,10 @@ def worker(
     env = worker_environment(hatchet_engine, namespace)
     env["TEST_SIGNAL_LOG"] = str(directory / "signals.jsonl")
     process = WorkerProcess(
-        env, ["--slots", "20", "--name", "test-session"], directory / "worker.log"
+        env,
+        # No outbox relay: tests that write outbox rows (engine down) share its database.
+        ["--slots", "20", "--name", "test-session", "--no-relay"],
+        directory / "worker.log",
     )
     process.signal_log = directory / "signals.jsonl"
     process.wait_until_ready()

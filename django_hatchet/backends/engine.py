@@ -217,7 +217,7 @@ class EngineBackend(BaseBackend):
             interval = min(interval * POLL_FACTOR, POLL_MAX)
 
     def cancel(self, run: JobRun[Any]) -> None:
-        if run.engine_run_id is None and outbox.withdraw(run.id):
+        if run.engine_run_id is None and run._schedule_id is None and outbox.withdraw(run.id):
             run._status = RunStatus.CANCELLED
             run.error = JobCancelled(
                 f"{run.job_name} run {run.id} was cancelled in the outbox, before it reached "

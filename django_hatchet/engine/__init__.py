@@ -205,10 +205,25 @@ def trigger(dispatch: Dispatch) -> None:
         existing = exc.existing_run_external_id
         run.engine_run_id = existing
         run.deduplicated = True
-        earlier_id = get_client().runs.get(existing).run.additional_metadata or {}
+        earlier_id = _run_metadata(existing)
         run.id = str(earlier_id.get(RUN_ID_KEY) or run.id)
         return
     run.engine_run_id = engine_run_id
+
+
+def _run_metadata(engine_run_id: str, wait: float = 10.0) -> dict[str, Any]:
+    """A run's additional metadata; the engine's REST API lists a new run a moment after its
+    gRPC side has it, so a 404 is asked again for a few seconds."""
+    from hatchet_sdk.clients.rest.exceptions import NotFoundException
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return dict(get_client().runs.get(engine_run_id).run.additional_metadata or {})
+        except NotFoundException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def trigger_many(dispatches: list[Dispatch]) -> None:
