@@ -18,7 +18,9 @@ import os  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:  # After PYTHONPATH: row 2 puts a copy of django_hatchet first.
+    sys.path.append(ROOT)
 
 
 def main(mode: str) -> None:
@@ -52,7 +54,17 @@ def main(mode: str) -> None:
     elapsed = time.perf_counter() - START
     cpu = time.process_time() - START_CPU
     modules = [m for m in sys.modules if m.split(".")[0] in ("grpc", "hatchet_sdk")]
-    print(json.dumps({"seconds": elapsed, "cpu": cpu, "sdk_modules": len(modules)}))
+    hatchet = sys.modules.get("django_hatchet")
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "cpu": cpu,
+                "sdk_modules": len(modules),
+                "hatchet_from": getattr(hatchet, "__file__", None) or "",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

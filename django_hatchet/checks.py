@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core import checks
 
 from .conf import SETTINGS, setting_error
-from .crons import cron_problems
 
 
 def check_settings(
@@ -33,6 +32,9 @@ def check_settings(
 def check_crons(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
+    # Imported here: a web process loads this module at start-up, and only checks need crons.
+    from .crons import cron_problems
+
     value = getattr(settings, "HATCHET_CRONS", {})
     return [
         checks.Error(

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -80,8 +79,7 @@ SECRET_SETTINGS = frozenset({"HATCHET_CLIENT_TOKEN"})
 DEFAULT_MESSAGE_LIMIT = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class SettingSpec:
+class SettingSpec(NamedTuple):
     name: str
     default: Any
     is_valid: Callable[[object], bool]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -15,19 +14,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger("django_hatchet.jobs")
 
 
-@dataclass
 class JobContext:
     """The run a job's function is executing: its ids, its attempt, and its log."""
 
-    job: Job[Any, Any]
-    #: The id ``.delay()`` returned.
-    run_id: str
-    #: 1 on the first attempt, 2 on the first retry, and so on.
-    attempt: int = 1
-    #: The engine's id for the run (None inline).
-    engine_run_id: str | None = None
-    #: The SDK's context on a worker (None inline).
-    hatchet: Any = field(default=None, repr=False)
+    def __init__(
+        self,
+        job: Job[Any, Any],
+        run_id: str,
+        attempt: int = 1,
+        engine_run_id: str | None = None,
+        hatchet: Any = None,
+    ) -> None:
+        self.job = job
+        #: The id ``.delay()`` returned.
+        self.run_id = run_id
+        #: 1 on the first attempt, 2 on the first retry, and so on.
+        self.attempt = attempt
+        #: The engine's id for the run (None inline).
+        self.engine_run_id = engine_run_id
+        #: The SDK's context on a worker (None inline).
+        self.hatchet = hatchet
+
+    def __repr__(self) -> str:
+        return (
+            f"JobContext(job={self.job!r}, run_id={self.run_id!r}, attempt={self.attempt}, "
+            f"engine_run_id={self.engine_run_id!r})"
+        )
 
     @property
     def name(self) -> str:

@@ -9,10 +9,19 @@ import os
 import re
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, overload
+from typing import (
+    Any,
+    Concatenate,
+    Generic,
+    Literal,
+    NamedTuple,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    overload,
+)
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
@@ -51,8 +60,11 @@ CONCURRENCY_STRATEGIES = (
 )
 
 
-@dataclass(frozen=True)
-class Concurrency:
+# The option records are NamedTuples, not frozen dataclasses: a web process builds them at
+# start-up, and a dataclass takes a millisecond to build (docs/benchmarks.md, row 2).
+
+
+class Concurrency(NamedTuple):
     """At most ``max_runs`` runs at once per value of ``key``, a CEL expression over the
     run's input (``input.args[0]``, ``input.kwargs.customer_id``); the default key makes
     the limit global. ``strategy`` says what happens to runs over the limit."""
@@ -62,8 +74,7 @@ class Concurrency:
     strategy: str = "GROUP_ROUND_ROBIN"
 
 
-@dataclass(frozen=True)
-class Idempotency:
+class Idempotency(NamedTuple):
     """Runs whose ``key`` (a CEL expression over the input, e.g. ``input.kwargs.order_id``)
     matches a run enqueued less than ``ttl`` ago are not started again: ``.delay()`` returns
     the handle of the earlier run, with ``deduplicated`` set."""
@@ -72,8 +83,7 @@ class Idempotency:
     ttl: timedelta = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class JobOptions:
+class JobOptions(NamedTuple):
     """A job's options, validated when decorating. ``None`` means the project default."""
 
     retries: int = 0

@@ -75,3 +75,52 @@ def test_the_sdk_imports_under_the_suites_warning_filters():
     import hatchet_sdk
 
     assert hasattr(hatchet_sdk, "Hatchet")
+
+
+START_UP = """
+    import json, sys
+    import django
+    from django.conf import settings
+    apps = ["django.contrib.contenttypes", "django.contrib.auth"]
+    settings.configure(
+        SECRET_KEY="x",
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        INSTALLED_APPS=apps + (["django_hatchet", "bench.benchapp"] if %(hatchet)s else []),
+    )
+    django.setup()
+    if %(hatchet)s:
+        from bench.benchapp.tasks import noop
+        noop.delay("", 0.0).get()
+    print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules():
+    # What benchmark row 2 times (docs/benchmarks.md), without timing it: a no-token process
+    # that sets Django up, imports a tasks module and runs a job inline loads no module that
+    # the same process without django_hatchet does not (no dataclasses, no SDK), and of ours
+    # only what dispatching inline needs (no crons, no admin, no engine, no outbox).
+    plain, ours = (run_python(START_UP % {"hatchet": flag}) for flag in (False, True))
+    assert plain.returncode == 0, plain.stderr
+    assert ours.returncode == 0, ours.stderr
+    added = set(json.loads(ours.stdout)) - set(json.loads(plain.stdout))
+    assert {m for m in added if not m.startswith(("django_hatchet", "bench"))} == set()
+    assert sorted(m for m in added if m.startswith("django_hatchet")) == [
+        "django_hatchet",
+        "django_hatchet.apps",
+        "django_hatchet.backends",
+        "django_hatchet.backends.base",
+        "django_hatchet.backends.inline",
+        "django_hatchet.checks",
+        "django_hatchet.compat",
+        "django_hatchet.conf",
+        "django_hatchet.context",
+        "django_hatchet.encoding",
+        "django_hatchet.exceptions",
+        "django_hatchet.job_registry",
+        "django_hatchet.jobs",
+        "django_hatchet.models",
+        "django_hatchet.runs",
+        "django_hatchet.signals",
+        "django_hatchet.single_flight",
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,18 +12,32 @@ if TYPE_CHECKING:
     from ..runs import JobRun
 
 
-@dataclass(slots=True)
 class Dispatch:
     """Everything a backend needs to start one run."""
 
-    job: Job[Any, Any]
-    run: JobRun[Any]
-    #: ``{"args": [...], "kwargs": {...}}`` encoded as JSON.
-    payload: str
-    run_at: datetime | None = None
-    priority: Priority | None = None
-    #: The database alias whose outbox holds the run (written in the caller's transaction).
-    held: str | None = None
+    # A plain class, not a dataclass: building one at import costs a web process's start-up.
+    __slots__ = ("held", "job", "payload", "priority", "run", "run_at")
+
+    def __init__(
+        self,
+        job: Job[Any, Any],
+        run: JobRun[Any],
+        payload: str,
+        run_at: datetime | None = None,
+        priority: Priority | None = None,
+        held: str | None = None,
+    ) -> None:
+        self.job = job
+        self.run = run
+        #: ``{"args": [...], "kwargs": {...}}`` encoded as JSON.
+        self.payload = payload
+        self.run_at = run_at
+        self.priority = priority
+        #: The database alias whose outbox holds the run (written in the caller's transaction).
+        self.held = held
+
+    def __repr__(self) -> str:
+        return f"<Dispatch {self.job.name} {self.run.id}>"
 
 
 class BaseBackend:
