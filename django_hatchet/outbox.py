@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -105,6 +105,20 @@ def pending(run_id: str, using: str = DEFAULT_DB_ALIAS) -> str | None:
         OutboxEntry.objects.using(using).filter(pk=run_id).values_list("job", flat=True).first()
     )
     return job
+
+
+def missing_table(using: str = DEFAULT_DB_ALIAS) -> str | None:
+    """What to do when the outbox's table does not exist (``migrate`` was not run), or None."""
+    table = OutboxEntry._meta.db_table
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if table in connection.introspection.table_names(cursor):
+            return None
+    return (
+        f"The outbox's table {table} does not exist in the database {using!r}: run "
+        "manage.py migrate. Until then runs that cannot reach the engine, or are enqueued in "
+        "a transaction, fail."
+    )
 
 
 @dataclass
@@ -218,13 +232,21 @@ class Relay:
 
         interval = interval or conf.OUTBOX_RELAY_INTERVAL.total_seconds()
         wait = interval
+        said = None
         while not stop.is_set():
             close_old_connections()
             try:
                 report = self.run_once()
-            except Exception:  # The database, say: log it and try again later.
-                logger.exception("Outbox relay: the pass failed")
+            except Exception as exc:  # The database, say: log it and try again later.
+                problem = self._missing_table() if isinstance(exc, DatabaseError) else None
+                if problem is None:
+                    logger.exception("Outbox relay: the pass failed")
+                elif problem != said:  # Once, not at every pass.
+                    logger.error("Outbox relay: %s", problem)
+                said = problem
                 report = RelayReport(unreachable="error")
+            else:
+                said = None
             if report.sent or report.found:
                 logger.info(
                     "Outbox relay: sent %d run(s), %d already on the engine",
@@ -241,6 +263,12 @@ class Relay:
             if report.sent + report.found + report.skipped < self.batch or report.unreachable:
                 stop.wait(wait)
         close_old_connections()
+
+    def _missing_table(self) -> str | None:
+        try:
+            return missing_table(self.using)
+        except DatabaseError:
+            return None
 
 
 def start_relay_thread(using: str = DEFAULT_DB_ALIAS) -> threading.Event:

@@ -57,6 +57,7 @@ def test_scrub_removes_the_token_whole_cut_or_jwt_shaped():
     assert scrub(f"any JWT: {FAKE_TOKEN} here") == "any JWT: ******** here"
 
 
+@pytest.mark.django_db  # runworker looks for unapplied migrations
 def test_runworker_never_prints_a_token_the_sdk_refuses(capsys, caplog):
     secret = "not-a-jwt-" + SIGNATURE
     with (
@@ -73,6 +74,7 @@ def test_runworker_never_prints_a_token_the_sdk_refuses(capsys, caplog):
         assert_no_secret(text)
 
 
+@pytest.mark.django_db  # runworker looks for unapplied migrations
 def test_runworker_never_prints_the_token_when_the_engine_is_unreachable(capsys, caplog):
     settings = {"HATCHET_CLIENT_TOKEN": TOKEN, "HATCHET_CLIENT_HOST_PORT": "127.0.0.1:1"}
     with (
@@ -232,6 +234,7 @@ def test_admin_run_page_of_a_run_with_a_crafted_job_name(fake_engine):
     assert f"{CANARY}.payload" in response.content.decode()
 
 
+@pytest.mark.django_db  # runworker looks for unapplied migrations
 @pytest.mark.usefixtures("canary")
 def test_crons_and_runworker_never_import_a_name():
     from django_hatchet.checks import check_crons

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...outbox import Relay
+from ...outbox import Relay, missing_table
 from ...worker import inline_message
 
 
@@ -30,6 +30,9 @@ class Command(BaseCommand):
         message = inline_message()
         if message is not None:
             raise CommandError(message)
+        problem = missing_table()
+        if problem is not None:
+            raise CommandError(problem)
         relay = Relay()
         if options["once"]:
             report = relay.run_once()

@@ -111,6 +111,8 @@ class Command(BaseCommand):
                 raise CommandError(f"The worker exited with status {code}.", returncode=code)
             return
         check_can_start()
+        # As runserver does: a worker on an unmigrated database (no outbox table) says so.
+        self.check_migrations()
         from ...engine import EngineError
 
         labels = dict(options["labels"])
