@@ -99,7 +99,7 @@ def test_the_next_runs_go_to_the_outbox_at_once_while_the_engine_is_down(
 ) -> None:
     first = jobs["default"].delay(1)
     backend: Any = get_backend()
-    assert backend._down is not None  # Not asked again for a few seconds.
+    assert backend.breaker.open() is not None  # Not asked again for a few seconds.
     runs = [jobs["default"].delay(n) for n in range(2, 12)]
     assert OutboxEntry.objects.count() == 11
     assert {r.status for r in [first, *runs]} == {RunStatus.PENDING}
@@ -184,6 +184,24 @@ def test_cancel_takes_a_run_out_of_the_outbox(engine_down: str, jobs: dict[str, 
 def test_delay_many_goes_to_the_outbox(engine_down: str, jobs: dict[str, Any]) -> None:
     runs = jobs["default"].delay_many([(n,) for n in range(5)])
     assert sorted(OutboxEntry.objects.values_list("id", flat=True)) == sorted(r.id for r in runs)
+
+
+def test_delay_many_asks_the_engine_again_once_the_break_is_over(
+    engine_down: str, jobs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django_hatchet import engine
+    from django_hatchet.backends import engine as engine_backend
+
+    monkeypatch.setattr(engine_backend, "BREAK_SECONDS", 0.05)
+    jobs["default"].delay(1)  # The engine cannot be reached: a break starts.
+    assert get_backend().breaker.open() is not None  # type: ignore[attr-defined]
+    time.sleep(0.1)
+    # The engine is back: the next bulk enqueue is one request again, not one per run.
+    requests: list[int] = []
+    monkeypatch.setattr(engine, "trigger_many", lambda dispatches: requests.append(len(dispatches)))
+    jobs["default"].delay_many([(n,) for n in range(5)])
+    assert requests == [5]
+    assert OutboxEntry.objects.count() == 1  # Only the first run, enqueued while it was down.
 
 
 def test_a_relay_pass_keeps_the_entries_while_the_engine_is_down(

@@ -39,6 +39,25 @@ class EngineDown(Exception):
         self.reason = reason
 
 
+class Breaker:
+    """After the engine could not be reached, for ``BREAK_SECONDS``, dispatches do not wait on
+    it again: the policy applies at once (no request pays the dispatch timeout twice)."""
+
+    def __init__(self) -> None:
+        self._until = 0.0  # In monotonic time.
+        self._reason: str | None = None
+
+    def trip(self, reason: str) -> None:
+        self._until = time.monotonic() + BREAK_SECONDS
+        self._reason = reason
+
+    def open(self) -> str | None:
+        """Why the engine is not asked now, or None when it is."""
+        if self._reason is not None and time.monotonic() >= self._until:
+            self._reason = None
+        return self._reason
+
+
 def policy(dispatch: Dispatch) -> str:
     """What to do with the run if the engine cannot be reached: outbox, raise or inline."""
     return dispatch.job.options.on_unreachable or conf.ON_UNREACHABLE
@@ -54,9 +73,7 @@ class EngineBackend(BaseBackend):
     inline: ClassVar[bool] = False
 
     def __init__(self) -> None:
-        #: After the engine could not be reached: (until when, why), in monotonic time.
-        #: Until then, dispatches do not wait on it again: the policy applies at once.
-        self._down: tuple[float, str] | None = None
+        self.breaker = Breaker()
 
     def hold(self, dispatch: Dispatch, using: str) -> None:
         if policy(dispatch) == "outbox":
@@ -69,11 +86,9 @@ class EngineBackend(BaseBackend):
 
     def dispatch(self, dispatch: Dispatch) -> None:
         try:
-            down = self._down
+            down = self.breaker.open()
             if down is not None:
-                if time.monotonic() < down[0]:
-                    raise EngineDown(down[1])
-                self._down = None
+                raise EngineDown(down)
             engine.trigger(dispatch)
         except Exception as exc:
             self._not_sent(dispatch, exc)
@@ -94,7 +109,7 @@ class EngineBackend(BaseBackend):
         if why is None:
             raise exc
         if not isinstance(exc, EngineDown):
-            self._down = (time.monotonic() + BREAK_SECONDS, why)
+            self.breaker.trip(why)
             engine.reset_client()  # A fresh channel next time, not gRPC's reconnect backoff.
             logger.warning("The Hatchet engine cannot be reached (%s)", why)
         where = f"{run.job_name} run {run.id}"
@@ -124,7 +139,7 @@ class EngineBackend(BaseBackend):
 
     def dispatch_many(self, dispatches: list[Dispatch]) -> None:
         now = [d for d in dispatches if d.run_at is None]
-        if self._down is not None:
+        if self.breaker.open() is not None:
             now = []  # The engine was unreachable a moment ago: each run meets the policy.
         elif now:
             try:
