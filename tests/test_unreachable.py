@@ -7,13 +7,15 @@ with an engine that comes back, is in tests/test_faults.py.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import override_settings
 
 from django_hatchet import EngineUnreachable, RunStatus, get_run, job
@@ -44,6 +46,43 @@ def engine_down() -> Iterator[str]:
         HATCHET_CLIENT_NAMESPACE="",
     ):
         yield address
+
+
+@pytest.fixture
+def engine_silent() -> Iterator[str]:
+    """An engine that accepts connections and never answers (hung, or behind a proxy that
+    swallows the traffic). The SDK sets no deadline on its calls: it waits for gRPC's 20 s
+    connection timeout here, and forever on an engine that took the request."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.1)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    address = f"127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with override_settings(
+            HATCHET_CLIENT_TOKEN=FAKE_TOKEN,
+            HATCHET_CLIENT_HOST_PORT=address,
+            HATCHET_CLIENT_SERVER_URL=f"http://{address}",
+            HATCHET_CLIENT_TLS_STRATEGY="none",
+            HATCHET_CLIENT_NAMESPACE="",
+            HATCHET_DISPATCH_TIMEOUT=0.5,
+        ):
+            yield address
+    finally:
+        stop.set()
+        thread.join()
+        for conn in [*held, server]:
+            conn.close()
 
 
 RAN: list[int] = []
@@ -92,6 +131,38 @@ def test_outbox_is_the_default_and_keeps_the_run_with_its_id(
     assert (found.status, found.job_name) == (RunStatus.PENDING, "tests.unreachable.default")
     # Fast: no 19 s of SDK retries (a generous bound; no timing assertion beyond "no hang").
     assert elapsed < 10
+
+
+def test_an_engine_that_never_answers_does_not_hang_delay(
+    engine_silent: str, jobs: dict[str, Any]
+) -> None:
+    handles: list[Any] = []
+
+    def enqueue() -> None:
+        try:
+            handles.append(jobs["default"].delay(1))
+        finally:
+            connections.close_all()
+
+    caller = threading.Thread(target=enqueue)
+    caller.start()
+    caller.join(60)  # Not a timing assertion: without a deadline it never returns.
+    assert not caller.is_alive(), "delay() hung on an engine that never answers"
+    (run,) = handles
+    entry = OutboxEntry.objects.get()
+    assert entry.id == run.id
+    assert entry.last_error.startswith("DEADLINE_EXCEEDED")
+    # No answer in time: the engine may have the run, so a relay looks it up before resending.
+    assert entry.uncertain
+
+
+def test_every_call_of_the_sdks_admin_client_has_a_deadline(engine_silent: str) -> None:
+    # Pins the SDK's private names the deadline relies on (hatchet-sdk 1.43.1): both stubs.
+    from django_hatchet import engine
+
+    admin = engine.get_client()._client.admin
+    assert isinstance(admin._get_or_create_v0_client(), engine._Deadline)  # trigger, schedule
+    assert isinstance(admin._get_or_create_v1_client(), engine._Deadline)  # put_workflow, details
 
 
 def test_the_next_runs_go_to_the_outbox_at_once_while_the_engine_is_down(

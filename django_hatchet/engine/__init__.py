@@ -71,8 +71,11 @@ class _Deadline:
 
 
 def _bound_calls(client: Hatchet, timeout: float) -> None:
+    """Give a deadline to the calls of both stubs of the SDK's admin client: triggers and
+    schedules (v0), job registrations and run details (v1)."""
     admin = client._client.admin
     admin.v0_client = _Deadline(admin._get_or_create_v0_client(), timeout)  # type: ignore[assignment]
+    admin.client = _Deadline(admin._get_or_create_v1_client(), timeout)  # type: ignore[assignment]
 
 
 def reset_client() -> None:
