@@ -35,16 +35,22 @@ def closed_port() -> int:
     return port
 
 
-@pytest.fixture
-def engine_down() -> Iterator[str]:
-    address = f"127.0.0.1:{closed_port()}"
-    with override_settings(
+def engine_at(address: str, **settings: Any) -> override_settings:
+    """Settings of a project whose engine is at ``address``."""
+    return override_settings(
         HATCHET_CLIENT_TOKEN=FAKE_TOKEN,
         HATCHET_CLIENT_HOST_PORT=address,
         HATCHET_CLIENT_SERVER_URL=f"http://{address}",
         HATCHET_CLIENT_TLS_STRATEGY="none",
         HATCHET_CLIENT_NAMESPACE="",
-    ):
+        **settings,
+    )
+
+
+@pytest.fixture
+def engine_down() -> Iterator[str]:
+    address = f"127.0.0.1:{closed_port()}"
+    with engine_at(address):
         yield address
 
 
@@ -69,14 +75,7 @@ def engine_silent() -> Iterator[str]:
     thread.start()
     address = f"127.0.0.1:{server.getsockname()[1]}"
     try:
-        with override_settings(
-            HATCHET_CLIENT_TOKEN=FAKE_TOKEN,
-            HATCHET_CLIENT_HOST_PORT=address,
-            HATCHET_CLIENT_SERVER_URL=f"http://{address}",
-            HATCHET_CLIENT_TLS_STRATEGY="none",
-            HATCHET_CLIENT_NAMESPACE="",
-            HATCHET_DISPATCH_TIMEOUT=0.5,
-        ):
+        with engine_at(address, HATCHET_DISPATCH_TIMEOUT=0.5):
             yield address
     finally:
         stop.set()
@@ -137,16 +136,21 @@ def test_an_engine_that_never_answers_does_not_hang_delay(
     engine_silent: str, jobs: dict[str, Any]
 ) -> None:
     handles: list[Any] = []
+    # The caller's thread uses this thread's connection, as LiveServerTestCase's server does
+    # (an in-memory SQLite database is one connection's).
+    database = connections["default"]
 
     def enqueue() -> None:
-        try:
-            handles.append(jobs["default"].delay(1))
-        finally:
-            connections.close_all()
+        connections["default"] = database
+        handles.append(jobs["default"].delay(1))
 
-    caller = threading.Thread(target=enqueue)
-    caller.start()
-    caller.join(60)  # Not a timing assertion: without a deadline it never returns.
+    database.inc_thread_sharing()
+    try:
+        caller = threading.Thread(target=enqueue)
+        caller.start()
+        caller.join(60)  # Not a timing assertion: without a deadline it never returns.
+    finally:
+        database.dec_thread_sharing()
     assert not caller.is_alive(), "delay() hung on an engine that never answers"
     (run,) = handles
     entry = OutboxEntry.objects.get()
