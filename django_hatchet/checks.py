@@ -47,7 +47,7 @@ def check_crons(
 def check_namespace(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    from .jobs import NAME_RE
+    from .options import NAME_RE
 
     namespace = getattr(settings, "HATCHET_CLIENT_NAMESPACE", None)
     if not isinstance(namespace, str) or not namespace or NAME_RE.match(namespace):

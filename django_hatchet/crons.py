@@ -6,7 +6,6 @@ that a mistake is reported by ``manage.py check`` rather than by the engine.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from . import encoding
 from .conf import conf, setting_error
 from .job_registry import JobRegistry, registry
+from .options import NAME_RE
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
 DESCRIPTORS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"})
 KEYS = frozenset({"job", "schedule", "args", "kwargs", "enabled"})
 # (name, lowest, highest) of each field, as the engine's cron parser numbers them.

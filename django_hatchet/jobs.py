@@ -5,12 +5,8 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
-import os
-import re
-import time
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 from typing import (
     Any,
     Concatenate,
@@ -31,15 +27,14 @@ from .backends import Dispatch, get_backend
 from .conf import UNREACHABLE_POLICIES, conf
 from .context import JobContext
 from .job_registry import registry
+from .options import NAME_RE
 from .runs import JobRun, RunStatus
+from .runs.ids import new_run_id
 
 P = ParamSpec("P")
 #: What ``.delay()`` does when the engine cannot be reached.
 Unreachable = Literal["outbox", "raise", "inline"]
 R = TypeVar("R")
-
-#: The names Hatchet accepts for workflows.
-NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
 
 
 class Priority(enum.IntEnum):
@@ -324,24 +319,6 @@ class Job(Generic[P, R]):
         if not self._defer_to_commit(dispatch, on_commit):
             await dispatch.run._backend.adispatch(dispatch)
         return dispatch.run
-
-
-def new_run_id() -> str:
-    """A time-ordered (version 7) UUID as a string: 48 bits of milliseconds, then random.
-
-    The time lets a lookup by id know when the run was enqueued.
-    """
-    b = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
-    b[6] = b[6] & 0x0F | 0x70
-    b[8] = b[8] & 0x3F | 0x80
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def run_id_time(run_id: str) -> datetime:
-    """When the run with this id (from ``new_run_id``) was enqueued."""
-    millis = int(run_id.replace("-", "")[:12], 16)
-    return datetime.fromtimestamp(millis / 1000, tz=dt_timezone.utc)
 
 
 def _plain_arity(signature: inspect.Signature) -> int:

@@ -201,7 +201,7 @@ class Relay:
     def _on_engine(entry: OutboxEntry) -> bool:
         """True when an earlier attempt did reach the engine."""
         from . import engine
-        from .backends.engine import CLOCK_SKEW
+        from .runs.ids import CLOCK_SKEW
 
         since = entry.created_at - CLOCK_SKEW
         return engine.find_run(entry.id, since) is not None or (

@@ -27,7 +27,8 @@ from django.utils.crypto import get_random_string
 from .backends import get_backend
 from .context import JobContext
 from .job_registry import registry
-from .jobs import Job, Priority, job, run_id_time
+from .jobs import Job, Priority, job
+from .runs.ids import CLOCK_SKEW, run_id_time
 from .signals import job_enqueued
 
 if TYPE_CHECKING:
@@ -69,8 +70,6 @@ RUNNING = TaskResultStatus("RUNNING")
 SUCCESSFUL = TaskResultStatus("SUCCESSFUL")
 FAILED = TaskResultStatus("FAILED")
 
-#: How far before its id's timestamp a run is looked for (clocks differ between hosts).
-CLOCK_SKEW = timedelta(minutes=5)
 #: How long get_result waits for a run enqueued less than NEW_RUN_AGE ago to be written.
 NEW_RUN_WAIT, NEW_RUN_AGE = 5.0, timedelta(minutes=1)
 #: Inline results kept for ``get_result`` in this process, newest last.

@@ -120,7 +120,9 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
         "django_hatchet.job_registry",
         "django_hatchet.jobs",
         "django_hatchet.models",
+        "django_hatchet.options",
         "django_hatchet.runs",
+        "django_hatchet.runs.ids",
         "django_hatchet.signals",
         "django_hatchet.single_flight",
     ]

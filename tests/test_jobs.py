@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 
 from django_hatchet import AsyncJob, Job, Priority, job, registry
-from django_hatchet.jobs import NAME_RE, new_run_id, run_id_time
+from django_hatchet.options import NAME_RE
+from django_hatchet.runs.ids import new_run_id, run_id_time
 from tests.testapp import tasks
 
 

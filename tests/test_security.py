@@ -269,7 +269,7 @@ def test_the_django_tasks_backend_never_imports_a_name():
 @pytest.mark.usefixtures("engine_settings", "canary")
 def test_engine_get_run_of_a_run_with_a_crafted_job_name(worker):
     from django_hatchet import engine
-    from django_hatchet.jobs import new_run_id
+    from django_hatchet.runs.ids import new_run_id
 
     run_id = new_run_id()
     engine.get_client().runs.create(

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from django_hatchet import Priority, registry
 from django_hatchet.context import JobContext
-from django_hatchet.jobs import new_run_id, run_id_time
+from django_hatchet.runs.ids import new_run_id, run_id_time
 from django_hatchet.tasks_backend import HatchetBackend, HatchetTask, hatchet_priority, job_for
 from django_hatchet.testing import capture_jobs
 from tests.admin_fixtures import FAKE_TOKEN

@@ -126,7 +126,7 @@ def test_run_after_defers_the_run(tasks_module):
 
 
 def test_an_unknown_id(tasks_module):
-    from django_hatchet.jobs import new_run_id
+    from django_hatchet.runs.ids import new_run_id
 
     with pytest.raises(TaskResultDoesNotExist):
         tasks_module.add.get_result(new_run_id())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
@@ -21,8 +20,6 @@ from ..exceptions import EngineUnreachable, JobCancelled, JobError, JobFailed, J
 from ..runs import JobRun, RunStatus
 from .base import BaseBackend, Dispatch
 
-#: How far before its id's timestamp a run is looked for (clocks differ between hosts).
-CLOCK_SKEW = timedelta(minutes=5)
 #: Polling while waiting for a result: from the first interval, growing to the last.
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.05, 1.5, 1.0
 #: After the engine could not be reached, how long dispatches apply the policy at once.
@@ -185,7 +182,7 @@ class EngineBackend(BaseBackend):
 
     def _find(self, run: JobRun[Any]) -> bool:
         """Learn the engine's id of a run this handle did not trigger itself."""
-        from ..jobs import run_id_time
+        from ..runs.ids import CLOCK_SKEW, run_id_time
 
         if (run._status is RunStatus.PENDING and run._on_commit is None) or not run.job_name:
             job_name = outbox.pending(run.id)

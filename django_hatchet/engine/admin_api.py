@@ -21,8 +21,6 @@ from ..runs_source import (
 )
 from . import JOB_KEY, RUN_ID_KEY, get_client
 
-#: How far before its id's timestamp a run is looked for (clocks differ between hosts).
-CLOCK_SKEW = timedelta(minutes=5)
 #: At most this many workers are asked which runs they ran, for the runs list.
 MAX_WORKER_LOOKUPS = 10
 
@@ -219,7 +217,7 @@ def recent_runs(since: datetime, limit: int) -> tuple[list[RunRow], bool]:
 
 def find(run_id: str) -> RunRow | None:
     """A run by django-hatchet's id (its metadata) or by the engine's id."""
-    from ..jobs import run_id_time
+    from ..runs.ids import CLOCK_SKEW, run_id_time
 
     run_id = run_id.strip().lower()
     if not _is_uuid(run_id):

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-    from .backends.base import BaseBackend
-    from .runs_source import RunRow
+    from ..backends.base import BaseBackend
+    from ..runs_source import RunRow
 
 R = TypeVar("R")
 
@@ -108,7 +108,7 @@ class JobRun(Generic[R]):
         """Cancel the run: before its commit, in the queue, or while it runs (on an engine)."""
         self._check_commit()
         if self._waits_for_commit():
-            from .exceptions import JobCancelled
+            from ..exceptions import JobCancelled
 
             # The commit callback stays registered, and does nothing.
             self._status = RunStatus.CANCELLED
@@ -173,7 +173,7 @@ class JobRun(Generic[R]):
         if self._status is RunStatus.PENDING and self._on_commit is not None:
             connection, callback = self._on_commit
             if not any(entry[1] is callback for entry in connection.run_on_commit):
-                from .exceptions import JobCancelled
+                from ..exceptions import JobCancelled
 
                 self._status = RunStatus.CANCELLED
                 self.error = JobCancelled(
@@ -186,7 +186,7 @@ class JobRun(Generic[R]):
 
     def _raise_if_pending(self) -> None:
         if self._waits_for_commit():
-            from .exceptions import JobNotDispatched
+            from ..exceptions import JobNotDispatched
 
             raise JobNotDispatched(
                 f"{self.job_name} run {self.id} waits for the transaction it was enqueued in to "
@@ -222,7 +222,7 @@ class LiveRun:
         self.finished: float | None = None
 
     def row(self) -> RunRow:
-        from .runs_source import live_row
+        from ..runs_source import live_row
 
         return live_row(self)
 
