@@ -27,10 +27,11 @@ django.setup()
 from pyinstrument import Profiler  # noqa: E402
 
 from bench.benchapp.tasks import noop  # noqa: E402
-from django_hatchet import engine  # noqa: E402
-from django_hatchet.execution import make_task_function  # noqa: E402
+from django_hatchet.engine import client, dispatch  # noqa: E402
+from django_hatchet.runs.metadata import RUN_ID_KEY  # noqa: E402
+from django_hatchet.worker.execution import make_task_function  # noqa: E402
 
-PACKAGE = str(Path(engine.__file__).resolve().parent.parent)
+PACKAGE = str(Path(client.__file__).resolve().parent.parent)
 
 
 def own_share(profiler: Profiler) -> tuple[float, str]:
@@ -61,8 +62,7 @@ def own_share(profiler: Profiler) -> tuple[float, str]:
 
 
 def profile_enqueue(outdir: Path, calls: int) -> dict[str, Any]:
-    for task in engine.tasks_for([noop]):
-        engine.get_client()._client.admin.put_workflow(task.to_proto())
+    dispatch.ensure_registered(noop.name, noop.options)
     for _ in range(50):
         noop.delay("", 0.0)
     profiler = Profiler(interval=0.0002)
@@ -82,7 +82,7 @@ class StubContext:
 
     triggering_event_key = None
     additional_metadata: ClassVar[dict[str, str]] = {
-        engine.RUN_ID_KEY: "0190f0e2-0000-7000-8000-000000000000"
+        RUN_ID_KEY: "0190f0e2-0000-7000-8000-000000000000"
     }
     workflow_run_id = "0190f0e2-0000-7000-8000-000000000001"
     attempt_number = 1

@@ -186,19 +186,18 @@ class Bench:
     # Clients, one namespace per benchmark.
 
     def ours(self, ns: str) -> Any:
-        from django_hatchet import engine
+        from django_hatchet.engine import client
 
         os.environ["HATCHET_CLIENT_NAMESPACE"] = ns
-        engine.reset_client()
-        engine.get_client()  # Built now, with this namespace (the SDK reads it from the env).
+        client.reset_client()
+        client.get_client()  # Built now, with this namespace (the SDK reads it from the env).
         return self.noop
 
     def register_ours(self, ns: str) -> None:
-        from django_hatchet import engine
+        from django_hatchet.engine import dispatch
 
         self.ours(ns)
-        for task in engine.tasks_for([self.noop]):
-            engine.get_client()._client.admin.put_workflow(task.to_proto())
+        dispatch.ensure_registered(self.noop.name, self.noop.options)
 
     def raw(self, ns: str, register: bool = False) -> Any:
         from hatchet_sdk import ClientConfig, Hatchet

@@ -6,7 +6,6 @@ from typing import Any
 
 from .compat import shared_task
 from .conf import conf as _conf
-from .context import JobContext
 from .exceptions import (
     EngineUnreachable,
     JobCancelled,
@@ -17,9 +16,12 @@ from .exceptions import (
     NonRetryable,
     Retry,
 )
-from .job_registry import registry
-from .jobs import AsyncJob, Concurrency, Idempotency, Job, JobOptions, Priority, job
+from .jobs import AsyncJob, Job, job
+from .jobs.about import about
+from .jobs.registry import registry
+from .options import Concurrency, Idempotency, JobOptions, Priority
 from .runs import JobRun, RunStatus
+from .runs.context import JobContext
 
 __all__ = [
     "AsyncJob",
@@ -39,6 +41,7 @@ __all__ = [
     "Priority",
     "Retry",
     "RunStatus",
+    "about",
     "get_run",
     "job",
     "jobs_enabled",
@@ -74,7 +77,6 @@ def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
     keyword arguments (inline: here and now; on an engine: on a worker)."""
     from . import encoding
     from .backends import get_backend
-    from .job_registry import registry
 
     payload = payload or {}
     try:
@@ -88,6 +90,6 @@ def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
             if key in job.options.on_events:
                 job.apply_async(kwargs=payload)
         return
-    from . import engine
+    from .engine import dispatch
 
-    engine.send_event(key, payload)
+    dispatch.send_event(key, payload)

@@ -12,9 +12,9 @@ def _reset_settings(*, setting: str, **kwargs: Any) -> None:
         from .conf import conf
 
         conf.reset()
-        engine = sys.modules.get("django_hatchet.engine")  # Never import the SDK for this.
-        if engine is not None:
-            engine.reset_client()
+        client = sys.modules.get("django_hatchet.engine.client")  # Never import the SDK for this.
+        if client is not None:
+            client.reset_client()
         from . import backends
 
         backends.reset()
@@ -26,13 +26,9 @@ class DjangoHatchetConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.core.checks import register as register_check
-
         from . import checks
-        from .job_registry import registry
-        from .single_flight import check_single_flight
+        from .jobs.registry import registry
 
         checks.register()
-        register_check(check_single_flight)
         setting_changed.connect(_reset_settings, dispatch_uid="django_hatchet.reset_settings")
         registry.autodiscover()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import encoding
 from .crons import schedule_error
-from .job_registry import JobRegistry, registry
+from .jobs.registry import JobRegistry, registry
 
 DEFAULT_SETTING = "CELERY_BEAT_SCHEDULE"
 SOURCES = ("settings", "db", "all")

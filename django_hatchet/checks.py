@@ -64,7 +64,7 @@ def check_namespace(
 def check_rate_limits(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    from .job_registry import registry
+    from .jobs.registry import registry
 
     limits = getattr(settings, "HATCHET_RATE_LIMITS", {})
     if setting_error("HATCHET_RATE_LIMITS", limits):
@@ -87,7 +87,7 @@ def check_rate_limits(
 def check_jobs_modules(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    from .job_registry import registry
+    from .jobs.registry import registry
 
     return [
         checks.Error(
@@ -101,9 +101,36 @@ def check_jobs_modules(
     ]
 
 
+def check_single_flight(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """E020: single-flight jobs on an engine need PostgreSQL's advisory locks."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from .conf import conf
+    from .jobs.registry import registry
+
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    if conf.INLINE or vendor == "postgresql":
+        return []
+    return [
+        checks.Error(
+            f"Job {job.name} has single_flight=True, which needs PostgreSQL's advisory locks, "
+            f"but the default database is {vendor}.",
+            hint="Use PostgreSQL, or drop single_flight and use the engine's concurrency "
+            'instead: @job(concurrency=Concurrency(max_runs=1, strategy="CANCEL_NEWEST")).',
+            obj=job.name,
+            id="django_hatchet.E020",
+        )
+        for job in registry
+        if job.options.single_flight
+    ]
+
+
 def register() -> None:
     checks.register(check_jobs_modules)
     checks.register(check_settings)
     checks.register(check_crons)
     checks.register(check_rate_limits)
     checks.register(check_namespace)
+    checks.register(check_single_flight)

@@ -29,7 +29,7 @@ from typing import Any
 
 from .conf import conf
 from .crons import Cron, schedule_error
-from .job_registry import registry
+from .jobs.registry import registry
 
 #: Additional metadata of the crons this app owns (and of the runs they start).
 OWNER_KEY = "django_hatchet_cron"

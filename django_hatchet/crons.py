@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import encoding
 from .conf import conf, setting_error
-from .job_registry import JobRegistry, registry
+from .jobs.registry import JobRegistry, registry
 from .options import NAME_RE
 
 DESCRIPTORS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"})

@@ -12,7 +12,8 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from django_hatchet.runs_source import (
+from django_hatchet.runs.history import inline_history
+from django_hatchet.runs.rows import (
     EngineState,
     LogLine,
     RunDetail,
@@ -21,7 +22,6 @@ from django_hatchet.runs_source import (
     RunRow,
     WorkerRow,
     filter_rows,
-    inline_history,
     paginate,
 )
 
@@ -85,12 +85,14 @@ class FakeEngine:
     replayed: list[str] = field(default_factory=list)
     queries: list[RunQuery] = field(default_factory=list)
 
-    def list_runs(self, query: RunQuery) -> RunPage:
+    def list_runs(self, query: RunQuery, job_names: Any = ()) -> RunPage:
         self._check()
         self.queries.append(query)
         return paginate(filter_rows(self.rows, query), query.page, query.per_page)
 
-    def recent_runs(self, since: datetime, limit: int) -> tuple[list[RunRow], bool]:
+    def recent_runs(
+        self, since: datetime, limit: int, job_names: Any = ()
+    ) -> tuple[list[RunRow], bool]:
         self._check()
         return self.rows[:limit], len(self.rows) > limit
 

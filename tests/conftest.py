@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from django_hatchet.conf import conf
-from django_hatchet.job_registry import registry
+from django_hatchet.jobs.registry import registry
 
 pytest_plugins = ["tests.engine", "tests.admin_fixtures", "pytester"]
 

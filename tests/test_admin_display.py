@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from django_hatchet.admin import display, overview, stats
 from django_hatchet.conf import conf
-from django_hatchet.objects import ABOUT, about, label_for
+from django_hatchet.jobs.about import ABOUT, about, label_for
 from tests.admin_fixtures import FAKE_TOKEN, row
 
 
@@ -94,7 +94,7 @@ def test_about_tags_runs_with_their_object(define):
     module = define(
         """
         from django_hatchet import job
-        from django_hatchet.objects import about
+        from django_hatchet.jobs.about import about
 
         @about("testapp.Note", "note_id")
         @job(name="tests.about")
@@ -115,7 +115,7 @@ def test_about_refuses_a_parameter_the_job_does_not_have(define):
         define(
             """
             from django_hatchet import job
-            from django_hatchet.objects import about
+            from django_hatchet.jobs.about import about
 
             @about("orders.Order", "order_id")
             @job(name="tests.about2")

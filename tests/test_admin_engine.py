@@ -15,8 +15,8 @@ from django.contrib.admin.models import LogEntry
 from django.test import Client
 
 from django_hatchet import RunStatus
-from django_hatchet.engine import JOB_KEY, RUN_ID_KEY
 from django_hatchet.engine.admin_api import row_from
+from django_hatchet.runs.metadata import JOB_KEY, RUN_ID_KEY
 from tests.admin_fixtures import client_for, make_user
 from tests.testapp import tasks
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from django_hatchet.admin import OverviewAdmin, RunAdmin, RunHistoryMixin
 from django_hatchet.models import Overview, Run
-from django_hatchet.runs_source import RunRow, inline_history
+from django_hatchet.runs.history import inline_history
+from django_hatchet.runs.rows import RunRow
 from tests.admin_fixtures import client_for, make_user, row
 from tests.testapp.models import Note
 

@@ -8,7 +8,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.test import override_settings
 from django.utils import timezone
 
-from django_hatchet.runs_source import LogLine
+from django_hatchet.runs.rows import LogLine
 from tests.admin_fixtures import FAKE_TOKEN, client_for, make_user, row
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from django_hatchet import Concurrency, JobFailed, RunStatus
 from django_hatchet.checks import check_jobs_modules, check_settings
 from django_hatchet.conf import conf
 from django_hatchet.encoding import PayloadError, max_payload_bytes
-from django_hatchet.job_registry import JobRegistry, registry
+from django_hatchet.jobs.registry import JobRegistry, registry
 from tests.admin_fixtures import FAKE_TOKEN, client_for, make_user
 from tests.engine import worker_environment
 from tests.testapp import jobs, tasks
@@ -84,10 +84,10 @@ def test_huge_payload_is_refused_before_sending_inline():
 
 
 def test_huge_payload_is_refused_before_sending_on_an_engine(monkeypatch):
-    from django_hatchet import engine
+    from django_hatchet.engine import dispatch as engine
 
-    monkeypatch.setattr(engine, "trigger", lambda d: pytest.fail("sent to the engine"))
-    monkeypatch.setattr(engine, "trigger_many", lambda d: pytest.fail("sent to the engine"))
+    monkeypatch.setattr(engine, "trigger", lambda *d: pytest.fail("sent to the engine"))
+    monkeypatch.setattr(engine, "trigger_many", lambda *d: pytest.fail("sent to the engine"))
     with override_settings(HATCHET_CLIENT_TOKEN=FAKE_TOKEN):
         with pytest.raises(PayloadError, match=f"the arguments are .* bytes as JSON, {LIMIT}"):
             tasks.echo.delay("é" * (max_payload_bytes() // 2))  # Two bytes each in UTF-8.
@@ -124,9 +124,9 @@ def test_nul_character_in_an_argument_is_refused_naming_where(call, where):
 
 
 def test_nul_character_is_refused_on_an_engine_too(monkeypatch):
-    from django_hatchet import engine
+    from django_hatchet.engine import dispatch as engine
 
-    monkeypatch.setattr(engine, "trigger", lambda d: pytest.fail("sent to the engine"))
+    monkeypatch.setattr(engine, "trigger", lambda *d: pytest.fail("sent to the engine"))
     with (
         override_settings(HATCHET_CLIENT_TOKEN=FAKE_TOKEN),
         pytest.raises(PayloadError, match="argument 'text' is a string holding the NUL"),

@@ -27,7 +27,7 @@ from django.db import connection
 from django.test import override_settings
 
 from django_hatchet import RunStatus
-from django_hatchet.engine import reset_client
+from django_hatchet.engine.client import reset_client
 from django_hatchet.models import OutboxEntry
 from tests.engine import ROOT, _stop, client_settings, read_env_file, worker_environment
 from tests.testapp import tasks
@@ -465,7 +465,7 @@ def test_a_run_enqueued_before_any_worker_registered_its_job_waits_for_one(
 ) -> None:
     """The engine answers a run of a job it does not know with an id, then drops it. The
     enqueuing process registers the job's definition first, so the run waits, visible."""
-    from django_hatchet import engine as sdk
+    from django_hatchet.engine import runs as sdk
 
     namespace = f"fresh{random.randrange(10**9)}"
     with override_settings(HATCHET_CLIENT_NAMESPACE=namespace):

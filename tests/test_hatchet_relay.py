@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import override_settings
 
 from django_hatchet.models import OutboxEntry
-from django_hatchet.outbox import Relay
 from django_hatchet.worker import Worker
+from django_hatchet.worker.relay import Relay
 from tests.test_unreachable import default_job, engine_down  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -56,7 +56,8 @@ def test_importing_the_package_reads_no_settings():
         """
         import django_hatchet
         from django_hatchet import (checks, conf, crons, encoding, exceptions, jobs, runs,
-                                    job_registry, worker)
+                                    worker)
+        from django_hatchet.jobs import registry
         from django_hatchet.backends import inline
         """
     )
@@ -114,15 +115,18 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
         "django_hatchet.checks",
         "django_hatchet.compat",
         "django_hatchet.conf",
-        "django_hatchet.context",
         "django_hatchet.encoding",
         "django_hatchet.exceptions",
-        "django_hatchet.job_registry",
         "django_hatchet.jobs",
+        "django_hatchet.jobs.decorator",
+        "django_hatchet.jobs.job",
+        "django_hatchet.jobs.registry",
         "django_hatchet.models",
         "django_hatchet.options",
         "django_hatchet.runs",
+        "django_hatchet.runs.context",
+        "django_hatchet.runs.handle",
+        "django_hatchet.runs.history",
         "django_hatchet.runs.ids",
         "django_hatchet.signals",
-        "django_hatchet.single_flight",
     ]

@@ -61,7 +61,10 @@ def test_takes_context_jobs_are_called_without_the_context():
 
 
 def test_task_options_for_the_sdk():
-    from django_hatchet.engine import task_options
+    from django_hatchet.engine.definitions import task_options as for_options
+
+    def task_options(job):
+        return for_options(job.name, job.options)
 
     options = task_options(tasks.exclusive)
     assert options["name"] == "tests.testapp.tasks.exclusive"

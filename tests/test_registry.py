@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 
 from django_hatchet import registry
-from django_hatchet.job_registry import JobRegistry
+from django_hatchet.jobs.registry import JobRegistry
 from tests.testapp import tasks
 
 SOURCE = "from django_hatchet import job\n@job(name={name!r})\ndef {func}():\n    pass\n"
@@ -56,7 +56,7 @@ def test_unregister():
 def test_autodiscover_imports_the_configured_modules(monkeypatch):
     imported = []
     monkeypatch.setattr(
-        "django_hatchet.job_registry.autodiscover_modules", lambda *names: imported.extend(names)
+        "django_hatchet.jobs.registry.autodiscover_modules", lambda *names: imported.extend(names)
     )
     JobRegistry().autodiscover()
     assert imported == ["jobs_elsewhere"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from django_hatchet.reloader import changed, child_command, snapshot, watched_files
+from django_hatchet.worker.reloader import changed, child_command, snapshot, watched_files
 
 
 def test_child_command_drops_only_the_reload_flag():

@@ -16,7 +16,7 @@ from django.test import override_settings
 
 import django_hatchet
 from django_hatchet.conf import scrub
-from django_hatchet.job_registry import registry
+from django_hatchet.jobs.registry import registry
 from tests.admin_fixtures import FAKE_TOKEN, client_for, make_user, row
 from tests.testapp import jobs, tasks
 
@@ -268,11 +268,12 @@ def test_the_django_tasks_backend_never_imports_a_name():
 @pytest.mark.django_db
 @pytest.mark.usefixtures("engine_settings", "canary")
 def test_engine_get_run_of_a_run_with_a_crafted_job_name(worker):
-    from django_hatchet import engine
+    from django_hatchet.engine.client import get_client
+    from django_hatchet.runs import metadata as engine
     from django_hatchet.runs.ids import new_run_id
 
     run_id = new_run_id()
-    engine.get_client().runs.create(
+    get_client().runs.create(
         "tests.echo",
         {"args": [], "kwargs": {}},
         additional_metadata={engine.RUN_ID_KEY: run_id, engine.JOB_KEY: f"{CANARY}.payload"},

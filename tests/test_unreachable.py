@@ -21,7 +21,7 @@ from django.test import override_settings
 from django_hatchet import EngineUnreachable, RunStatus, get_run, job
 from django_hatchet.backends import get_backend
 from django_hatchet.models import OutboxEntry
-from django_hatchet.outbox import Relay
+from django_hatchet.worker.relay import Relay
 from tests.admin_fixtures import FAKE_TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,7 +162,7 @@ def test_an_engine_that_never_answers_does_not_hang_delay(
 
 def test_every_call_of_the_sdks_admin_client_has_a_deadline(engine_silent: str) -> None:
     # Pins the SDK's private names the deadline relies on (hatchet-sdk 1.43.1): both stubs.
-    from django_hatchet import engine
+    from django_hatchet.engine import client as engine
 
     admin = engine.get_client()._client.admin
     assert isinstance(admin._get_or_create_v0_client(), engine._Deadline)  # trigger, schedule
@@ -264,8 +264,8 @@ def test_delay_many_goes_to_the_outbox(engine_down: str, jobs: dict[str, Any]) -
 def test_delay_many_asks_the_engine_again_once_the_break_is_over(
     engine_down: str, jobs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from django_hatchet import engine
     from django_hatchet.backends import engine as engine_backend
+    from django_hatchet.engine import dispatch as engine
 
     monkeypatch.setattr(engine_backend, "BREAK_SECONDS", 0.05)
     jobs["default"].delay(1)  # The engine cannot be reached: a break starts.
@@ -273,7 +273,11 @@ def test_delay_many_asks_the_engine_again_once_the_break_is_over(
     time.sleep(0.1)
     # The engine is back: the next bulk enqueue is one request again, not one per run.
     requests: list[int] = []
-    monkeypatch.setattr(engine, "trigger_many", lambda dispatches: requests.append(len(dispatches)))
+    monkeypatch.setattr(
+        engine,
+        "trigger_many",
+        lambda name, options, calls: requests.append(len(calls)) or [engine.Sent()] * len(calls),
+    )
     jobs["default"].delay_many([(n,) for n in range(5)])
     assert requests == [5]
     assert OutboxEntry.objects.count() == 1  # Only the first run, enqueued while it was down.

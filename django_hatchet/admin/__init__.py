@@ -17,11 +17,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
-from ..job_registry import registry
+from ..jobs.registry import registry
 from ..models import Overview, Run
-from ..runs_source import STATUSES, engine_mode, get_run
+from ..runs.rows import STATUSES
 from .history import RunHistoryMixin
 from .outbox import OutboxEntryAdmin
+from .source import engine_mode, get_run
 
 __all__ = ["OutboxEntryAdmin", "OverviewAdmin", "RunAdmin", "RunHistoryMixin"]
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from ..objects import object_label
-from ..runs_source import engine_mode
+from ..jobs.about import object_label
+from .source import engine_mode
 
 
 class RunHistoryMixin:
@@ -39,7 +39,7 @@ class RunHistoryMixin:
     def run_history(self, request: HttpRequest, obj: models.Model) -> dict[str, Any]:
         from django.utils import timezone
 
-        from ..runs_source import RunQuery
+        from ..runs.rows import RunQuery
         from .runs import PER_PAGE, RANGES, page_context, row_view
 
         window = RANGES.get(self.run_history_window, RANGES["7d"])

@@ -63,7 +63,7 @@ class OutboxEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Send the selected runs now", permissions=["delete"])
     def send_now(self, request: HttpRequest, queryset: QuerySet[OutboxEntry]) -> None:
         from ..conf import conf
-        from ..outbox import Relay
+        from ..worker.relay import Relay
 
         if conf.INLINE:
             self.message_user(request, "No engine is configured.", messages.ERROR)

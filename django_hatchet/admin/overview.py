@@ -12,10 +12,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from ..conf import conf
-from ..job_registry import registry
 from ..jobs import Job
-from ..runs_source import STATUSES, EngineState, RunRow, engine_state, recent_runs
+from ..jobs.registry import registry
+from ..runs.rows import STATUSES, EngineState, RunRow
 from . import display, stats
+from .source import engine_state, recent_runs
 
 #: The overview counts at most this many runs of the last 24 hours.
 RECENT_LIMIT = 2000

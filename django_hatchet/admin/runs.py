@@ -9,9 +9,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import conf
-from ..job_registry import registry
-from ..runs_source import STATUSES, RunDetail, RunPage, RunQuery, RunRow, engine_mode, list_runs
+from ..jobs.registry import registry
+from ..runs.rows import STATUSES, RunDetail, RunPage, RunQuery, RunRow
 from . import display
+from .source import engine_mode, list_runs
 
 PER_PAGE = 25
 #: The time ranges the runs list offers: the engine lists runs of one window at a time.
@@ -93,7 +94,7 @@ def detail_view(detail: RunDetail) -> dict[str, Any]:
 def parse_error(text: str) -> tuple[str, str, str]:
     """(type, message, traceback) of the engine's error text, or of an inline error."""
     if engine_mode():
-        from ..engine import parse_error as parse
+        from ..engine.runs import parse_error as parse
 
         try:
             return parse(text)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from ..runs_source import STATUSES, RunRow
+from ..runs.rows import STATUSES, RunRow
 
 #: The chart's colour of each status (the admin's own palette where it has one).
 COLOURS = {

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from ..jobs import Job, Priority
+    from ..jobs.job import Job
+    from ..options import Priority
     from ..runs import JobRun
 
 
@@ -38,6 +39,12 @@ class Dispatch:
 
     def __repr__(self) -> str:
         return f"<Dispatch {self.job.name} {self.run.id}>"
+
+    def metadata(self) -> dict[str, str]:
+        """The additional metadata the run carries on the engine."""
+        from ..runs.metadata import run_metadata
+
+        return run_metadata(self.run.id, self.job.name, self.job.object_label(self.payload))
 
 
 class BaseBackend:

@@ -14,10 +14,14 @@ from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
-from .. import engine, outbox, signals
+from .. import signals
 from ..conf import conf, scrub
+from ..engine import client, runs
+from ..engine import dispatch as send
 from ..exceptions import EngineUnreachable, JobCancelled, JobError, JobFailed, JobTimeout
 from ..runs import JobRun, RunStatus
+from ..runs.ids import CLOCK_SKEW, run_id_time
+from . import outbox
 from .base import BaseBackend, Dispatch
 
 #: Polling while waiting for a result: from the first interval, growing to the last.
@@ -86,20 +90,27 @@ class EngineBackend(BaseBackend):
             down = self.breaker.open()
             if down is not None:
                 raise EngineDown(down)
-            engine.trigger(dispatch)
+            sent = send.trigger(
+                dispatch.job.name,
+                dispatch.job.options,
+                dispatch.payload,
+                dispatch.metadata(),
+                _priority(dispatch),
+                dispatch.run_at,
+            )
         except Exception as exc:
             self._not_sent(dispatch, exc)
             return
         if dispatch.held is not None:
             outbox.done(dispatch.run.id, dispatch.held)
-        dispatch.run._status = RunStatus.SCHEDULED if dispatch.run_at else RunStatus.QUEUED
+        _record(dispatch.run, sent)
         signals.job_enqueued.send(dispatch.job, run=dispatch.run)
 
     def _not_sent(self, dispatch: Dispatch, exc: Exception) -> None:
         """The trigger failed: apply the job's policy if the engine could not be reached."""
         run = dispatch.run
-        why = exc.reason if isinstance(exc, EngineDown) else engine.unreachable(exc)
-        handled = False if isinstance(exc, EngineDown) else engine.maybe_handled(exc)
+        why = exc.reason if isinstance(exc, EngineDown) else client.unreachable(exc)
+        handled = False if isinstance(exc, EngineDown) else client.maybe_handled(exc)
         if dispatch.held is not None:
             # Written in the caller's transaction: leave it to a relay, whatever the error.
             outbox.release(run.id, why or f"{type(exc).__name__}: {exc}", handled, dispatch.held)
@@ -107,7 +118,7 @@ class EngineBackend(BaseBackend):
             raise exc
         if not isinstance(exc, EngineDown):
             self.breaker.trip(why)
-            engine.reset_client()  # A fresh channel next time, not gRPC's reconnect backoff.
+            client.reset_client()  # A fresh channel next time, not gRPC's reconnect backoff.
             logger.warning("The Hatchet engine cannot be reached (%s)", why)
         where = f"{run.job_name} run {run.id}"
         chosen = policy(dispatch)
@@ -115,15 +126,15 @@ class EngineBackend(BaseBackend):
             if dispatch.held is None:
                 outbox.store(dispatch, why, handled)
             logger.warning("%s is kept in the outbox until the engine is back (%s)", where, why)
-            run._status = RunStatus.PENDING
+            run.moved_to(RunStatus.PENDING)
             signals.job_enqueued.send(dispatch.job, run=run)
         elif chosen == "inline":
             logger.warning("%s runs inline: the engine cannot be reached (%s)", where, why)
-            run._backend = inline_backend()
-            run._backend.dispatch(dispatch)
+            run.hand_to(inline_backend())
+            run.backend.dispatch(dispatch)
         else:
             raise EngineUnreachable(
-                f"{where} was not enqueued: the Hatchet engine at {engine.address()} cannot be "
+                f"{where} was not enqueued: the Hatchet engine at {client.address()} cannot be "
                 f"reached ({why}). Nothing was stored (the job's policy is on_unreachable="
                 '"raise"). Start the engine, or check HATCHET_CLIENT_HOST_PORT and the token; '
                 'with HATCHET_ON_UNREACHABLE = "outbox" such runs wait in the database instead.',
@@ -139,16 +150,18 @@ class EngineBackend(BaseBackend):
         if self.breaker.open() is not None:
             now = []  # The engine was unreachable a moment ago: each run meets the policy.
         elif now:
+            job = now[0].job  # delay_many's runs are all of one job.
+            calls = [send.Call(d.payload, d.metadata(), _priority(d)) for d in now]
             try:
-                engine.trigger_many(now)
+                answers = send.trigger_many(job.name, job.options, calls)
             except Exception as exc:
-                if engine.unreachable(exc) is None:
+                if client.unreachable(exc) is None:
                     raise
                 now = []  # Each run then meets the policy on its own.
-        if now:
-            for d in now:
-                d.run._status = RunStatus.QUEUED
-                signals.job_enqueued.send(d.job, run=d.run)
+            else:
+                for d, sent in zip(now, answers, strict=True):
+                    _record(d.run, sent)
+                    signals.job_enqueued.send(d.job, run=d.run)
         sent = {id(d) for d in now}
         for d in dispatches:
             if id(d) not in sent:
@@ -159,47 +172,56 @@ class EngineBackend(BaseBackend):
             return
         assert run.engine_run_id is not None
         try:
-            details = engine.run_details(run.engine_run_id)
-        except engine.TooLarge as exc:
+            details = runs.run_details(run.engine_run_id)
+        except client.TooLarge as exc:
             raise JobError(str(exc), run_id=run.id, job_name=run.job_name) from None
         if details is None:
             return
-        status, output, error = details
-        run._status = RunStatus(status)
-        if run._status is RunStatus.COMPLETED:
-            run.result = (output or {}).get("result")
+        name, output, error = details
+        status = RunStatus(name)
+        if status is RunStatus.COMPLETED:
             skipped = (output or {}).get("skipped")
-            run.skipped = str(skipped) if skipped else None
-        elif run._status is RunStatus.FAILED:
-            run.error = failed_error(run, error or "")
-        elif run._status is RunStatus.CANCELLED:
-            run.error = JobCancelled(
-                f"{run.job_name} run {run.id} was cancelled.", run_id=run.id, job_name=run.job_name
+            run.finished(
+                status,
+                result=(output or {}).get("result"),
+                skipped=str(skipped) if skipped else None,
             )
+        elif status is RunStatus.FAILED:
+            run.finished(status, error=failed_error(run, error or ""))
+        elif status is RunStatus.CANCELLED:
+            run.finished(
+                status,
+                error=JobCancelled(
+                    f"{run.job_name} run {run.id} was cancelled.",
+                    run_id=run.id,
+                    job_name=run.job_name,
+                ),
+            )
+        else:
+            run.moved_to(status)
 
     async def arefresh(self, run: JobRun[Any]) -> None:
         await sync_to_async(self.refresh, thread_sensitive=False)(run)
 
     def _find(self, run: JobRun[Any]) -> bool:
         """Learn the engine's id of a run this handle did not trigger itself."""
-        from ..runs.ids import CLOCK_SKEW, run_id_time
-
-        if (run._status is RunStatus.PENDING and run._on_commit is None) or not run.job_name:
+        if run.known_status is RunStatus.PENDING or not run.job_name:
             job_name = outbox.pending(run.id)
             if job_name is not None:  # Waiting in the outbox for the engine.
-                run.job_name, run._status = job_name, RunStatus.PENDING
+                run.job_name = job_name
+                run.moved_to(RunStatus.PENDING)
                 return False
-        if run._schedule_id is not None:
-            if engine.schedule_pending(run._schedule_id):
-                run._status = RunStatus.SCHEDULED
+        if run.schedule_id is not None:
+            if runs.schedule_pending(run.schedule_id):
+                run.moved_to(RunStatus.SCHEDULED)
                 return False
-            run._schedule_id = None  # It fired: the run carries our id like any other.
-        found = engine.find_run(run.id, run_id_time(run.id) - CLOCK_SKEW)
+            run.scheduled(None)  # It fired: the run carries our id like any other.
+        found = runs.find_run(run.id, run_id_time(run.id) - CLOCK_SKEW)
         if found is None:
-            schedule = engine.find_schedule(run.id)
+            schedule = runs.find_schedule(run.id)
             if schedule is not None:
-                run._schedule_id, run.job_name = schedule
-                run._status = RunStatus.SCHEDULED
+                schedule_id, run.job_name = schedule
+                run.scheduled(schedule_id)
             return False
         run.engine_run_id, run.job_name = found
         return True
@@ -209,7 +231,7 @@ class EngineBackend(BaseBackend):
         interval = POLL_FIRST
         while True:
             self.refresh(run)
-            if run._status.is_finished:
+            if run.known_status.is_finished:
                 return
             if deadline is not None and time.monotonic() + interval > deadline:
                 raise _timeout(run, timeout)
@@ -221,7 +243,7 @@ class EngineBackend(BaseBackend):
         interval = POLL_FIRST
         while True:
             await self.arefresh(run)
-            if run._status.is_finished:
+            if run.known_status.is_finished:
                 return
             if deadline is not None and time.monotonic() + interval > deadline:
                 raise _timeout(run, timeout)
@@ -229,28 +251,32 @@ class EngineBackend(BaseBackend):
             interval = min(interval * POLL_FACTOR, POLL_MAX)
 
     def cancel(self, run: JobRun[Any]) -> None:
-        if run.engine_run_id is None and run._schedule_id is None and outbox.withdraw(run.id):
-            run._status = RunStatus.CANCELLED
-            run.error = JobCancelled(
-                f"{run.job_name} run {run.id} was cancelled in the outbox, before it reached "
-                "the engine.",
-                run_id=run.id,
-                job_name=run.job_name,
+        if run.engine_run_id is None and run.schedule_id is None and outbox.withdraw(run.id):
+            run.finished(
+                RunStatus.CANCELLED,
+                error=JobCancelled(
+                    f"{run.job_name} run {run.id} was cancelled in the outbox, before it reached "
+                    "the engine.",
+                    run_id=run.id,
+                    job_name=run.job_name,
+                ),
             )
             return
-        if run._schedule_id is not None and engine.schedule_pending(run._schedule_id):
-            engine.delete_schedule(run._schedule_id)
-            run._status = RunStatus.CANCELLED
-            run.error = JobCancelled(
-                f"{run.job_name} run {run.id} was cancelled before its scheduled time.",
-                run_id=run.id,
-                job_name=run.job_name,
+        if run.schedule_id is not None and runs.schedule_pending(run.schedule_id):
+            runs.delete_schedule(run.schedule_id)
+            run.finished(
+                RunStatus.CANCELLED,
+                error=JobCancelled(
+                    f"{run.job_name} run {run.id} was cancelled before its scheduled time.",
+                    run_id=run.id,
+                    job_name=run.job_name,
+                ),
             )
             return
         if run.engine_run_id is None and not self._find(run):
             raise LookupError(f"Run {run.id} was not found on the engine.")
         assert run.engine_run_id is not None
-        engine.cancel(run.engine_run_id)
+        runs.cancel(run.engine_run_id)
 
     async def acancel(self, run: JobRun[Any]) -> None:
         await sync_to_async(self.cancel, thread_sensitive=False)(run)
@@ -258,7 +284,7 @@ class EngineBackend(BaseBackend):
 
 def failed_error(run: JobRun[Any], serialized: str) -> JobFailed:
     """The documented exception for a failed run, from the engine's error text."""
-    exc_type, exc_message, trace = engine.parse_error(serialized)
+    exc_type, exc_message, trace = runs.parse_error(serialized)
     exc_message, trace = scrub(exc_message), scrub(trace)  # A token in a job's own message.
     return JobFailed(
         f"{run.job_name} run {run.id} failed: {exc_type}: {exc_message}",
@@ -272,7 +298,21 @@ def failed_error(run: JobRun[Any], serialized: str) -> JobFailed:
 
 def _timeout(run: JobRun[Any], timeout: float | None) -> JobTimeout:
     return JobTimeout(
-        f"{run.job_name} run {run.id} did not finish within {timeout} s (it is {run._status}).",
+        f"{run.job_name} run {run.id} did not finish within {timeout} s "
+        f"(it is {run.known_status}).",
         run_id=run.id,
         job_name=run.job_name,
+    )
+
+
+def _priority(dispatch: Dispatch) -> int | None:
+    return int(dispatch.priority) if dispatch.priority is not None else None
+
+
+def _record(run: JobRun[Any], sent: send.Sent) -> None:
+    run.sent(
+        sent.engine_run_id,
+        sent.schedule_id,
+        deduplicated=sent.deduplicated,
+        earlier_run_id=sent.earlier_run_id,
     )

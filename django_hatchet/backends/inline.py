@@ -14,9 +14,10 @@ from asgiref.sync import async_to_sync, sync_to_async
 
 from .. import encoding, signals
 from ..conf import conf
-from ..context import JobContext
 from ..exceptions import JobNotDispatched
-from ..runs import JobRun, LiveRun, RunStatus, note_finished, note_started
+from ..runs import JobRun, RunStatus
+from ..runs.context import JobContext
+from ..runs.history import LiveRun, note_finished, note_started
 from .base import BaseBackend, Dispatch
 
 logger = logging.getLogger("django_hatchet")
@@ -45,15 +46,14 @@ class InlineBackend(BaseBackend):
             self._fail(dispatch, exc, noted)
 
     def _single_flight(self, dispatch: Dispatch) -> None:
-        from ..single_flight import SKIPPED, single_flight
+        from .single_flight import SKIPPED, single_flight
 
         with single_flight(dispatch.job.name) as held:
             if held:
                 self._run(dispatch)
                 return
-        dispatch.run.skipped = SKIPPED.format(job=dispatch.job.name)
         noted = self._start(dispatch)[2]
-        self._complete(dispatch, None, noted)
+        self._complete(dispatch, None, noted, skipped=SKIPPED.format(job=dispatch.job.name))
 
     async def adispatch(self, dispatch: Dispatch) -> None:
         job = dispatch.job
@@ -78,19 +78,21 @@ class InlineBackend(BaseBackend):
         if job.takes_context:
             args.insert(0, JobContext(job, run.id))
         signals.job_enqueued.send(job, run=run)
-        run._status = RunStatus.RUNNING
+        run.moved_to(RunStatus.RUNNING)
         noted = note_started(run, job.name)
         signals.job_started.send(job, run_id=run.id, attempt=1)
         return args, call["kwargs"], noted
 
     @staticmethod
-    def _complete(dispatch: Dispatch, value: Any, noted: LiveRun) -> None:
+    def _complete(
+        dispatch: Dispatch, value: Any, noted: LiveRun, skipped: str | None = None
+    ) -> None:
         run = dispatch.run
         try:
-            run.result = encoding.round_trip(value)
+            result = encoding.round_trip(value)
         except (TypeError, ValueError):
             raise encoding.return_value_error(run.job_name, value) from None
-        run._status = RunStatus.COMPLETED
+        run.finished(RunStatus.COMPLETED, result=result, skipped=skipped)
         note_finished(noted)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.COMPLETED, error=None
@@ -99,8 +101,7 @@ class InlineBackend(BaseBackend):
     @staticmethod
     def _fail(dispatch: Dispatch, exc: Exception, noted: LiveRun) -> None:
         run = dispatch.run
-        run._status = RunStatus.FAILED
-        run.error = exc
+        run.finished(RunStatus.FAILED, error=exc)
         note_finished(noted)
         logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
         signals.job_finished.send(
@@ -119,7 +120,7 @@ class InlineBackend(BaseBackend):
 def not_run(run: JobRun[Any]) -> JobNotDispatched:
     """An inline run that has not run: captured, or waiting for a virtual clock."""
     return JobNotDispatched(
-        f"{run.job_name} run {run.id} has not run: it is {run._status}. In tests, run "
+        f"{run.job_name} run {run.id} has not run: it is {run.known_status}. In tests, run "
         "captured runs with captured_jobs.run_all(), and move a virtual clock past a run's "
         "time with clock.advance(...).",
         run_id=run.id,

@@ -1,16 +1,17 @@
 """What the admin asks the engine, over Hatchet's REST API: runs, logs, workers, and the
-cancel and replay actions. Everything comes back as the plain types of ``runs_source``."""
+cancel and replay actions. Everything comes back as the plain types of ``runs.rows``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
-from ..job_registry import registry
-from ..runs_source import (
-    OBJECT_KEY,
+from ..runs.ids import CLOCK_SKEW, run_id_time
+from ..runs.metadata import JOB_KEY, OBJECT_KEY, RUN_ID_KEY
+from ..runs.rows import (
     EngineState,
     LogLine,
     RunDetail,
@@ -18,19 +19,21 @@ from ..runs_source import (
     RunQuery,
     RunRow,
     WorkerRow,
+    filter_rows,
+    paginate,
 )
-from . import JOB_KEY, RUN_ID_KEY, get_client
+from .client import get_client
 
 #: At most this many workers are asked which runs they ran, for the runs list.
 MAX_WORKER_LOOKUPS = 10
 
 
-def workflow_ids(jobs: tuple[str, ...] = ()) -> dict[str, str]:
-    """Engine workflow id -> job name, for the registered jobs (or ``jobs``) the engine knows
-    in this namespace: the engine's list of runs is the tenant's, across namespaces."""
+def workflow_ids(job_names: Iterable[str]) -> dict[str, str]:
+    """Engine workflow id -> job name, for these jobs the engine knows in this namespace:
+    the engine's list of runs is the tenant's, across namespaces."""
     client = get_client()
     namespace = client.namespace
-    wanted = {namespace + job.name: job.name for job in registry if not jobs or job.name in jobs}
+    wanted = {namespace + name: name for name in job_names}
     found: dict[str, str] = {}
     offset = 0
     while True:
@@ -107,15 +110,13 @@ def _is_our_id(value: str) -> bool:
     return _is_uuid(value) and value[14] == "7"
 
 
-def list_runs(query: RunQuery) -> RunPage:
-    """A page of the runs of the registered jobs, newest first."""
-    from ..runs_source import filter_rows, paginate
-
+def list_runs(query: RunQuery, job_names: Iterable[str]) -> RunPage:
+    """A page of the runs of these jobs (of ``query.jobs`` among them), newest first."""
     if query.search:
         row = find(query.search)
         rows = filter_rows([row] if row else [], query)
         return paginate(rows, 1, query.per_page)
-    jobs = workflow_ids(query.jobs)
+    jobs = workflow_ids(n for n in job_names if not query.jobs or n in query.jobs)
     if not jobs:  # No worker has registered these jobs yet: the engine has no runs of them.
         return RunPage([], 1, 1)
     result = get_client().runs.list(
@@ -200,8 +201,8 @@ def _worker_name(client: Any, name: str) -> str:
     return name[len(namespace) :] if namespace and name.startswith(namespace) else name
 
 
-def recent_runs(since: datetime, limit: int) -> tuple[list[RunRow], bool]:
-    jobs = workflow_ids()
+def recent_runs(since: datetime, limit: int, job_names: Iterable[str]) -> tuple[list[RunRow], bool]:
+    jobs = workflow_ids(job_names)
     if not jobs:
         return [], False
     result = get_client().runs.list(
@@ -217,8 +218,6 @@ def recent_runs(since: datetime, limit: int) -> tuple[list[RunRow], bool]:
 
 def find(run_id: str) -> RunRow | None:
     """A run by django-hatchet's id (its metadata) or by the engine's id."""
-    from ..runs.ids import CLOCK_SKEW, run_id_time
-
     run_id = run_id.strip().lower()
     if not _is_uuid(run_id):
         return None

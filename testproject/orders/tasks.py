@@ -14,7 +14,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from django_hatchet import job
-from django_hatchet.objects import about
+from django_hatchet import about
 
 from .models import DailyReport, Order
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...outbox import Relay, missing_table
+from ...backends.outbox import missing_table
 from ...worker import inline_message
+from ...worker.relay import Relay
 
 
 class Command(BaseCommand):

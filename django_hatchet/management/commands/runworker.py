@@ -98,7 +98,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(message))
             return
         if options["reload"]:
-            from ...reloader import reload_worker
+            from ...worker.reloader import reload_worker
 
             if options["embedded"]:
                 raise CommandError(
@@ -113,11 +113,11 @@ class Command(BaseCommand):
         check_can_start()
         # As runserver does: a worker on an unmigrated database (no outbox table) says so.
         self.check_migrations()
-        from ...engine import EngineError
+        from ...engine.client import EngineError
 
         labels = dict(options["labels"])
         if options["queue"]:
-            from ...engine import QUEUE_LABEL
+            from ...engine.definitions import QUEUE_LABEL
 
             if len(options["queue"]) > 1:
                 raise CommandError("A worker serves one queue; start one worker per queue.")
@@ -145,7 +145,8 @@ class Command(BaseCommand):
 
         from ...conf import conf
         from ...embedded import publish, withdraw
-        from ...engine import EngineError, start_embedded
+        from ...engine.client import EngineError
+        from ...engine.worker import start_embedded
 
         if conf.CLIENT_TOKEN is not None and conf.TOKEN_SOURCE != "embedded":
             raise CommandError(

@@ -1,30 +1,19 @@
-"""Where the admin reads runs from: the engine's REST API, or this process's inline runs.
-
-Nothing is stored on the enqueue path: the engine's record of each run is read when a page
-is shown (see docs/admin.md). In inline mode the admin can only show the runs this process
-ran itself, kept in a small in-memory ring.
-"""
+"""Runs as the admin shows them: rows, details, pages and queries, as plain records, whether
+they come from the engine (``engine.admin_api``) or from this process's inline history."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-
-from .runs import InlineHistory as InlineHistory
-from .runs import inline_history as inline_history
-
 if TYPE_CHECKING:
-    from .runs import LiveRun
+    from .history import LiveRun
 
 #: The statuses the admin filters and counts by (the engine's own).
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
-#: Additional metadata naming the model instance a run is about (``app_label.model:pk``).
-OBJECT_KEY = "django_hatchet_object"
 
 
 @dataclass(frozen=True)
@@ -120,14 +109,14 @@ class RunQuery:
 
 
 # Inline runs ------------------------------------------------------------------------------
-# Noted by the inline backend in ``runs.inline_history`` (so that a web process never imports
-# this module, whose dataclasses take milliseconds to build); the rows are built here, when
-# the admin reads them.
+# Noted by the inline backend in ``runs.history`` (so that a web process never imports this
+# module, whose dataclasses take milliseconds to build); the rows are built here, when the
+# admin reads them.
 
 
 def live_row(entry: LiveRun) -> RunRow:
     """The row of an inline run this process noted."""
-    run, status = entry.run, str(entry.run._status)
+    run, status = entry.run, str(entry.run.known_status)
     error = run.error
     duration = None
     if entry.finished is not None:
@@ -172,54 +161,3 @@ def paginate(rows: list[RunRow], page: int, per_page: int) -> RunPage:
     num_pages = max(1, -(-len(rows) // per_page))
     page = min(max(1, page), num_pages)
     return RunPage(rows[(page - 1) * per_page : page * per_page], page, num_pages)
-
-
-# Reading, wherever the runs are -----------------------------------------------------------
-
-
-def engine_mode() -> bool:
-    from .conf import conf
-
-    return not conf.INLINE
-
-
-def list_runs(query: RunQuery) -> RunPage:
-    if not engine_mode():
-        return paginate(filter_rows(inline_history.rows(), query), query.page, query.per_page)
-    from .engine import admin_api
-
-    return admin_api.list_runs(query)
-
-
-def recent_runs(since: datetime, limit: int = 1000) -> tuple[list[RunRow], bool]:
-    """The runs of the registered jobs since ``since``, newest first, without payloads;
-    and whether there were more than ``limit``."""
-    if not engine_mode():
-        rows = [r for r in inline_history.rows() if r.created_at and r.created_at >= since]
-        return rows, False
-    from .engine import admin_api
-
-    return admin_api.recent_runs(since, limit)
-
-
-def get_run(run_id: str) -> RunDetail | None:
-    if not engine_mode():
-        for row in inline_history.rows():
-            if row.id == run_id:
-                return RunDetail(row)
-        return None
-    from .engine import admin_api
-
-    return admin_api.get_run(run_id)
-
-
-def engine_state() -> EngineState:
-    if not engine_mode():
-        return EngineState(answers=False, error="No engine: jobs run inline.")
-    from .engine import admin_api
-
-    return admin_api.engine_state()
-
-
-def default_since() -> datetime:
-    return timezone.now() - timedelta(days=1)

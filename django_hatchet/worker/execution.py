@@ -14,13 +14,14 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
-from . import encoding, signals
-from .context import JobContext
-from .engine import RUN_ID_KEY, Context, NonRetryableException
-from .exceptions import NonRetryable, Retry
-from .jobs import Job
-from .runs import RunStatus
-from .single_flight import SKIPPED, single_flight
+from .. import encoding, signals
+from ..backends.single_flight import SKIPPED, single_flight
+from ..engine.worker import Context, NonRetryableException
+from ..exceptions import NonRetryable, Retry
+from ..jobs import Job
+from ..runs import RunStatus
+from ..runs.context import JobContext
+from ..runs.metadata import RUN_ID_KEY
 
 logger = logging.getLogger("django_hatchet")
 

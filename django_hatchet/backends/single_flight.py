@@ -20,9 +20,7 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 _local_locks: dict[str, threading.Lock] = {}
@@ -66,25 +64,3 @@ def single_flight(job_name: str, using: str = DEFAULT_DB_ALIAS) -> Iterator[bool
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
             except DatabaseError:
                 pass  # The connection is gone, and the lock with it.
-
-
-def check_single_flight(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """E020: single-flight jobs on an engine need PostgreSQL's advisory locks."""
-    from .conf import conf
-    from .job_registry import registry
-
-    vendor = connections[DEFAULT_DB_ALIAS].vendor
-    if conf.INLINE or vendor == "postgresql":
-        return []
-    return [
-        checks.Error(
-            f"Job {job.name} has single_flight=True, which needs PostgreSQL's advisory locks, "
-            f"but the default database is {vendor}.",
-            hint="Use PostgreSQL, or drop single_flight and use the engine's concurrency "
-            'instead: @job(concurrency=Concurrency(max_runs=1, strategy="CANCEL_NEWEST")).',
-            obj=job.name,
-            id="django_hatchet.E020",
-        )
-        for job in registry
-        if job.options.single_flight
-    ]

@@ -1,124 +1,33 @@
-"""The outbox: runs that wait in the app's database until the engine has them.
+"""The outbox relay: sends the runs waiting in the outbox (``backends.outbox``) to the engine.
 
-A run goes into the outbox table (``OutboxEntry``) in two ways, with the default policy
-``HATCHET_ON_UNREACHABLE = "outbox"``:
-
-- enqueued inside a transaction (on commit, the default), it is written *in that
-  transaction*, claimed by the enqueuing process; after the commit that process sends it and
-  deletes the entry. If the transaction rolls back, the entry goes with it; if the process
-  dies between the commit and the send, the entry outlives it;
-- enqueued while the engine cannot be reached, it is written unclaimed.
-
-A relay (``Relay``, run by ``runworker`` and by ``manage.py hatchet_relay``) sends what is
-left. Each entry is sent once: a relay claims an entry with a conditional UPDATE before it
-sends it, so two relays never send the same entry; a claim expires after ``lease()``, and an
+Each entry is sent once: a relay claims an entry with a conditional UPDATE before it sends
+it, so two relays never send the same entry; a claim expires after ``outbox.lease()``, and an
 entry whose earlier attempt may have reached the engine (a crash, or no answer in time) is
-looked up on the engine, by its run id, before it is sent again.
+looked up on the engine, by its run id, before it is sent again. ``runworker`` runs a relay
+in a thread; ``manage.py hatchet_relay`` runs one on its own.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .conf import conf
-from .models import OutboxEntry
-
-if TYPE_CHECKING:
-    from .backends.base import Dispatch
+from ..backends.outbox import done, lease, missing_table
+from ..conf import conf
+from ..models import OutboxEntry
+from ..runs.ids import CLOCK_SKEW
 
 logger = logging.getLogger("django_hatchet.outbox")
 
 #: The longest a relay waits between two attempts while the engine cannot be reached.
 MAX_BACKOFF = 30.0
-
-
-def lease() -> timedelta:
-    """How long a claim lasts: well beyond the longest a send can take."""
-    longest = conf.DISPATCH_TIMEOUT * conf.DISPATCH_ATTEMPTS + timedelta(
-        seconds=conf.DISPATCH_ATTEMPTS * 2
-    )
-    return max(timedelta(seconds=30), 3 * longest)
-
-
-def _entry(dispatch: Dispatch, **fields: Any) -> OutboxEntry:
-    from . import engine
-
-    return OutboxEntry(
-        id=dispatch.run.id,
-        job=dispatch.job.name,
-        payload=dispatch.payload,
-        metadata=engine.metadata(dispatch),
-        run_at=dispatch.run_at,
-        priority=int(dispatch.priority) if dispatch.priority is not None else None,
-        created_at=timezone.now(),
-        **fields,
-    )
-
-
-def hold(dispatch: Dispatch, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Write the run in the current transaction, claimed by this process, which sends it
-    after the commit. ``uncertain``: should this process die after sending it, a relay looks
-    for it on the engine before sending it again."""
-    _entry(dispatch, attempts=1, claimed_until=timezone.now() + lease(), uncertain=True).save(
-        using=using, force_insert=True
-    )
-
-
-def store(dispatch: Dispatch, error: str, uncertain: bool, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Write a run that could not be sent, for a relay to send."""
-    _entry(dispatch, attempts=1, uncertain=uncertain, last_error=error).save(
-        using=using, force_insert=True
-    )
-
-
-def release(run_id: str, error: str, uncertain: bool, using: str = DEFAULT_DB_ALIAS) -> None:
-    """A held run could not be sent: leave it to the relays, at once."""
-    OutboxEntry.objects.using(using).filter(pk=run_id).update(
-        claimed_until=None, uncertain=uncertain, last_error=error
-    )
-
-
-def done(run_id: str, using: str = DEFAULT_DB_ALIAS) -> None:
-    """The engine has the run."""
-    OutboxEntry.objects.using(using).filter(pk=run_id).delete()
-
-
-def withdraw(run_id: str, using: str = DEFAULT_DB_ALIAS) -> bool:
-    """Take a run out of the outbox unless a relay is sending it; True if it was there."""
-    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now())
-    deleted: int = OutboxEntry.objects.using(using).filter(unclaimed, pk=run_id).delete()[0]
-    return deleted > 0
-
-
-def pending(run_id: str, using: str = DEFAULT_DB_ALIAS) -> str | None:
-    """The job's name when the run waits in the outbox, else None."""
-    job: str | None = (
-        OutboxEntry.objects.using(using).filter(pk=run_id).values_list("job", flat=True).first()
-    )
-    return job
-
-
-def missing_table(using: str = DEFAULT_DB_ALIAS) -> str | None:
-    """What to do when the outbox's table does not exist (``migrate`` was not run), or None."""
-    table = OutboxEntry._meta.db_table
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        if table in connection.introspection.table_names(cursor):
-            return None
-    return (
-        f"The outbox's table {table} does not exist in the database {using!r}: run "
-        "manage.py migrate. Until then runs that cannot reach the engine, or are enqueued in "
-        "a transaction, fail."
-    )
 
 
 @dataclass
@@ -147,7 +56,7 @@ class Relay:
     def run_once(self, only: list[str] | None = None) -> RelayReport:
         """One pass: claim and send every entry that is due (of ``only``, if given), up to
         ``batch`` of them."""
-        from . import engine
+        from ..engine import client
 
         report = RelayReport()
         now = timezone.now()
@@ -167,9 +76,9 @@ class Relay:
                     self._send(entry)
                     report.sent += 1
             except Exception as exc:
-                why = engine.unreachable(exc)
+                why = client.unreachable(exc)
                 error = why or f"{type(exc).__name__}: {exc}"
-                self._failed(entry, error, engine.maybe_handled(exc), retry_now=why is not None)
+                self._failed(entry, error, client.maybe_handled(exc), retry_now=why is not None)
                 if why is not None:
                     report.unreachable = why
                     break
@@ -200,31 +109,27 @@ class Relay:
     @staticmethod
     def _on_engine(entry: OutboxEntry) -> bool:
         """True when an earlier attempt did reach the engine."""
-        from . import engine
-        from .runs.ids import CLOCK_SKEW
+        from ..engine import runs
 
         since = entry.created_at - CLOCK_SKEW
-        return engine.find_run(entry.id, since) is not None or (
-            entry.run_at is not None and engine.find_schedule(entry.id) is not None
+        return runs.find_run(entry.id, since) is not None or (
+            entry.run_at is not None and runs.find_schedule(entry.id) is not None
         )
 
     @staticmethod
     def _send(entry: OutboxEntry) -> None:
-        from hatchet_sdk.exceptions import IdempotencyCollisionError
-
-        from . import engine
-        from .job_registry import registry
+        from ..engine import dispatch
+        from ..jobs.registry import registry
 
         job = registry.get(entry.job)
         if job is not None:
-            engine.ensure_registered(job)
+            dispatch.ensure_registered(job.name, job.options)
         meta = {str(k): str(v) for k, v in entry.metadata.items()}
         if entry.run_at is not None and entry.run_at > timezone.now():
-            engine.schedule(entry.job, entry.payload, meta, entry.run_at, entry.priority)
+            dispatch.schedule(entry.job, entry.payload, meta, entry.run_at, entry.priority)
             return
-        # IdempotencyCollisionError: the engine has a run with the job's key already.
-        with contextlib.suppress(IdempotencyCollisionError):
-            engine.start(entry.job, entry.payload, meta, entry.priority)
+        # The engine may have a run with the job's idempotency key already: that is a send.
+        dispatch.start_unless_duplicate(entry.job, entry.payload, meta, entry.priority)
 
     def run_forever(self, stop: threading.Event, interval: float | None = None) -> None:
         """Pass after pass until ``stop`` is set; backs off while the engine is unreachable."""
@@ -254,9 +159,9 @@ class Relay:
                     report.found,
                 )
             if report.unreachable:
-                from . import engine
+                from ..engine import client
 
-                engine.reset_client()  # A fresh channel: no gRPC reconnect backoff to wait out.
+                client.reset_client()  # A fresh channel: no gRPC reconnect backoff to wait out.
                 wait = min(wait * 2, MAX_BACKOFF)
             else:
                 wait = interval

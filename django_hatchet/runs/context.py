@@ -6,10 +6,10 @@ import logging
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .exceptions import Retry
+from ..exceptions import Retry
 
 if TYPE_CHECKING:
-    from .jobs import Job
+    from ..jobs import Job
 
 logger = logging.getLogger("django_hatchet.jobs")
 

@@ -9,10 +9,10 @@ from typing import Any, Protocol
 
 from django.core.management.base import CommandError
 
-from .conf import TLS_STRATEGIES, conf, scrub
-from .crons import load_crons
-from .job_registry import registry
-from .jobs import Job
+from ..conf import TLS_STRATEGIES, conf, scrub
+from ..crons import load_crons
+from ..jobs import Job
+from ..jobs.registry import registry
 
 
 class Output(Protocol):
@@ -132,7 +132,7 @@ class Worker:
         self.crons = [c for c in load_crons() if c.job in {j.name for j in self.jobs}]
         self.stdout = stdout
         self.connect_attempts = connect_attempts or conf.WORKER_CONNECT_ATTEMPTS
-        #: Send the outbox's runs to the engine from this process (``django_hatchet.outbox``).
+        #: Send the outbox's runs to the engine from this process (``django_hatchet.worker.relay``).
         self.relay = relay
         self.drain_timeout = drain_timeout or conf.WORKER_DRAIN_TIMEOUT.total_seconds()
 
@@ -143,28 +143,30 @@ class Worker:
 
     def run(self) -> None:
         """Connect, register the jobs and crons, and work until stopped (never returns)."""
-        from . import engine
+        from ..engine import worker
 
         if not self.jobs:
             raise CommandError(
                 "No jobs to run: the registry is empty, or --jobs/--exclude left none."
             )
-        address = engine.connect(self.connect_attempts, on_retry=self._say_retry)
+        address = worker.connect(self.connect_attempts, on_retry=self._say_retry)
         if conf.RATE_LIMITS:
-            engine.put_rate_limits(conf.RATE_LIMITS)
-        from .cron_sync import sync_crons
+            worker.put_rate_limits(conf.RATE_LIMITS)
+        from ..cron_sync import sync_crons
 
         plan = sync_crons(self.crons)
         self.write(self.banner(address, plan.next_runs))
         if self.relay:
-            from .outbox import start_relay_thread
+            from .relay import start_relay_thread
 
             start_relay_thread()
-        engine.start_worker(
+        from .execution import make_task_function
+
+        worker.start_worker(
             self.name,
             self.slots,
             self.labels,
-            self.jobs,
+            [(job.name, job.options, make_task_function(job)) for job in self.jobs],
             self.drain_timeout,
             self._drain_timed_out,
         )

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import autodiscover_modules, module_has_submodule
 
-from .conf import conf
+from ..conf import conf
 
 if TYPE_CHECKING:
-    from .jobs import Job
+    from .job import Job
 
 logger = logging.getLogger("django_hatchet")
 
@@ -30,7 +30,7 @@ class JobRegistry:
         key = job.name.lower()
         existing = self._jobs.get(key)
         if existing is not None and not _same_function(existing, job):
-            from .jobs import describe_function
+            from .job import describe_function
 
             same = (
                 "the job name"

@@ -1,0 +1,143 @@
+"""A worker on the engine: check the engine answers, start the embedded one, and run the
+SDK's worker for a set of jobs until it is stopped."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from hatchet_sdk import ClientConfig, Context, Hatchet, NonRetryableException
+
+from ..options import JobOptions
+from .client import EngineError, client_config, get_client
+from .definitions import tasks_for
+
+__all__ = [
+    "Context",
+    "NonRetryableException",
+    "connect",
+    "put_rate_limits",
+    "start_embedded",
+    "start_worker",
+]
+
+
+def connect(attempts: int, on_retry: Callable[[str, str, float], None]) -> str:
+    """Check that the engine answers and accepts the token, retrying with backoff while it
+    cannot be reached. Return its address; raise EngineError if it never answers."""
+    import asyncio
+
+    import grpc
+
+    try:
+        config = client_config()
+    except ImproperlyConfigured as exc:
+        raise EngineError(str(exc)) from None
+    where = config.host_port
+    delay = 1.0
+    for attempt in range(1, attempts + 1):
+        probe = Hatchet(config=config)  # Its own channels, closed with this loop.
+        try:
+            version = asyncio.run(probe._client.dispatcher.get_version())
+            return f"{where} (engine {version or 'version unknown'})"
+        except grpc.RpcError as exc:
+            code = exc.code()
+            if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+                raise EngineError(
+                    f"The Hatchet engine at {where} refused the token ({exc.details()}). "
+                    "Check HATCHET_CLIENT_TOKEN: it must be a token of this engine's tenant."
+                ) from None
+            if attempt == attempts:
+                raise EngineError(
+                    f"Cannot reach the Hatchet engine at {where} after {attempts} attempts "
+                    f"({code.name}: {exc.details()}). Is it running? Its address comes from "
+                    "the token, or HATCHET_CLIENT_HOST_PORT."
+                ) from None
+            on_retry(where, f"{code.name}: {exc.details()}", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    raise AssertionError("unreachable")
+
+
+def start_embedded() -> dict[str, str]:
+    """Start the SDK's embedded engine, owned by this process (it stops when the process
+    ends); return how to connect to it."""
+    from hatchet_sdk.config import EmbeddedHatchetConfig
+    from hatchet_sdk.embedded import resolve_embedded_connection
+
+    try:
+        config = resolve_embedded_connection(ClientConfig(embedded=EmbeddedHatchetConfig()))
+    except (RuntimeError, TimeoutError, OSError) as exc:
+        raise EngineError(
+            f"The embedded Hatchet engine did not start: {exc}. Without internet access, point "
+            "HATCHET_CLIENT_EMBEDDED_BINARY_PATH at a sidecar (in this repository: "
+            "scripts/hatchet-engine build), and HATCHET_CLIENT_EMBEDDED_DATABASE_URL at a Postgres."
+        ) from None
+    return {"token": config.token, "host_port": config.host_port, "server_url": config.server_url}
+
+
+def start_worker(
+    name: str,
+    slots: int,
+    labels: dict[str, str | int],
+    jobs: list[tuple[str, JobOptions, Callable[..., Any]]],
+    drain_timeout: float,
+    on_drain_timeout: Callable[[], None],
+) -> None:
+    """Build the SDK's worker for these jobs (name, options, the function each task runs)
+    and run it until it is stopped.
+
+    The SDK handles SIGTERM and SIGINT: the first stops taking runs and waits for those in
+    flight, then exits 0; a second forces the stop. It waits with no limit, so a first signal
+    here also starts a ``drain_timeout`` timer, which calls ``on_drain_timeout`` and forces
+    the stop (exit 1). Its ``start()`` ends the process with ``sys.exit``.
+    """
+    import signal
+
+    tasks = tasks_for(jobs)
+    worker = get_client().worker(name, slots=slots, labels=labels or None, workflows=tasks)
+    drain = _DrainTimer(drain_timeout, on_drain_timeout)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        sdk_handler = signal.getsignal(signum)
+        if callable(sdk_handler):
+            signal.signal(signum, drain.wrap(sdk_handler))
+    worker.start()
+
+
+class _DrainTimer:
+    """Bounds the SDK's graceful stop, which waits for the runs in flight with no limit."""
+
+    def __init__(self, timeout: float, on_timeout: Callable[[], None]) -> None:
+        self.timeout, self.on_timeout = timeout, on_timeout
+        self.timer: threading.Timer | None = None
+
+    def wrap(self, handler: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
+        def on_signal(signum: int, frame: Any) -> Any:
+            if self.timer is None:
+                self.timer = threading.Timer(self.timeout, self.expire)
+                self.timer.daemon = True
+                self.timer.start()
+            return handler(signum, frame)
+
+        return on_signal
+
+    def expire(self) -> None:
+        import os
+        import signal
+
+        self.on_timeout()
+        os.kill(os.getpid(), signal.SIGQUIT)  # The SDK's forced stop: listener killed, exit 1.
+        time.sleep(2)  # Its threads still running jobs are not killed: end the process.
+        os._exit(1)
+
+
+def put_rate_limits(limits: dict[str, tuple[int, str]]) -> None:
+    """Declare rate limits on the engine: key -> (limit, per SECOND/MINUTE/HOUR/DAY/...)."""
+    from hatchet_sdk import RateLimitDuration
+
+    client = get_client()
+    for key, (limit, per) in limits.items():
+        client.rate_limits.put(key, limit, RateLimitDuration[per.upper()])

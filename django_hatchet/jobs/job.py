@@ -1,0 +1,264 @@
+"""A job: a function that can be called here, or enqueued to run inline or on an engine."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime, timedelta
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils import timezone
+
+from .. import encoding
+from ..backends import Dispatch, get_backend
+from ..conf import conf
+from ..options import JobOptions, Priority, check_bool, check_priority
+from ..runs import JobRun
+from ..runs.context import JobContext
+from ..runs.ids import new_run_id
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def describe_function(func: Callable[..., Any]) -> str:
+    """``module.qualname (file:line)``, to name a function in an error."""
+    where = f"{func.__module__}.{func.__qualname__}"
+    code = getattr(func, "__code__", None)
+    return f"{where} ({code.co_filename}:{code.co_firstlineno})" if code else where
+
+
+class Job(Generic[P, R]):
+    """A function registered as a job. Call it to run it here; ``delay()`` to enqueue it."""
+
+    is_async = False
+    # A template that reads {{ job.name }} must not run the job.
+    do_not_call_in_templates = True
+    # Set by functools.update_wrapper, from the function.
+    __name__: str
+    __qualname__: str
+    __wrapped__: Callable[P, Any]
+
+    def __init__(self, func: Callable[P, Any], name: str, options: JobOptions) -> None:
+        self.func = func
+        self.name = name
+        self.options = options
+        signature = inspect.signature(func)
+        if options.takes_context:
+            # The context is passed by whoever runs the job, not by the caller.
+            signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        #: The parameters a caller passes (without the context of a ``takes_context`` job).
+        self.signature = signature
+        # When a call passes exactly these many positional arguments and no keywords, it
+        # binds without asking the signature (a fast path for the common delay(a, b)).
+        self._plain_arity = _plain_arity(self.signature)
+        functools.update_wrapper(self, func)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def takes_context(self) -> bool:
+        return self.options.takes_context
+
+    def object_label(self, payload: str) -> str | None:
+        """The model instance a run with this payload is about (``@about``), if any."""
+        from .about import payload_label
+
+        return payload_label(self, payload)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the function now, in this process, like calling it undecorated."""
+        if self.takes_context:
+            func: Any = self.func
+            return func(JobContext(self, new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
+        return self.func(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def delay(self, *args: P.args, **kwargs: P.kwargs) -> JobRun[R]:
+        """Enqueue a run with these arguments; return its handle at once."""
+        return self._enqueue(self._dispatch(args, kwargs), None)
+
+    async def adelay(self, *args: P.args, **kwargs: P.kwargs) -> JobRun[R]:
+        return await self._aenqueue(self._dispatch(args, kwargs), None)
+
+    def apply_async(
+        self,
+        args: tuple[Any, ...] | list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        countdown: float | None = None,
+        eta: datetime | None = None,
+        priority: Priority | int | None = None,
+        enqueue_on_commit: bool | None = None,
+    ) -> JobRun[R]:
+        """Enqueue a run with options; Celery's signature."""
+        dispatch = self._dispatch(*self._check_call(args, kwargs, countdown, eta, priority))
+        return self._enqueue(dispatch, check_bool("enqueue_on_commit", enqueue_on_commit))
+
+    async def aapply_async(
+        self,
+        args: tuple[Any, ...] | list[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
+        *,
+        countdown: float | None = None,
+        eta: datetime | None = None,
+        priority: Priority | int | None = None,
+        enqueue_on_commit: bool | None = None,
+    ) -> JobRun[R]:
+        dispatch = self._dispatch(*self._check_call(args, kwargs, countdown, eta, priority))
+        return await self._aenqueue(dispatch, check_bool("enqueue_on_commit", enqueue_on_commit))
+
+    def delay_many(
+        self, calls: Iterable[tuple[Any, ...] | list[Any] | dict[str, Any]]
+    ) -> list[JobRun[R]]:
+        """Enqueue one run per item: a tuple or list of positional arguments, or a dict of
+        keyword arguments. On an engine, one round trip per 1,000 runs."""
+        dispatches = []
+        for i, call in enumerate(calls):
+            if isinstance(call, (tuple, list)):
+                dispatches.append(self._dispatch(call, {}))
+            elif isinstance(call, dict):
+                dispatches.append(self._dispatch((), call))
+            else:
+                raise TypeError(
+                    f"{self.name}.delay_many(): item {i} is {type(call).__name__}; each item must "
+                    "be a tuple of positional arguments, such as (order_id,), or a dict of "
+                    "keyword arguments."
+                )
+        if not dispatches:
+            return []
+        backend = dispatches[0].run.backend
+        pending = [d for d in dispatches if not self._defer_to_commit(d, None)]
+        if pending:
+            backend.dispatch_many(pending)
+        return [d.run for d in dispatches]
+
+    # Internals ----------------------------------------------------------------------------
+
+    def _check_call(
+        self,
+        args: Any,
+        kwargs: Any,
+        countdown: Any,
+        eta: Any,
+        priority: Any,
+    ) -> tuple[tuple[Any, ...] | list[Any], dict[str, Any], datetime | None, Priority | None]:
+        if args is None:
+            args = ()
+        elif not isinstance(args, (list, tuple)):
+            raise TypeError(
+                f"{self.name}.apply_async(): args must be a list or tuple, not "
+                f"{type(args).__name__}. For one argument, write args=(value,)."
+            )
+        if kwargs is None:
+            kwargs = {}
+        elif not isinstance(kwargs, dict):
+            raise TypeError(
+                f"{self.name}.apply_async(): kwargs must be a dict, not {type(kwargs).__name__}."
+            )
+        run_at = None
+        if countdown is not None and eta is not None:
+            raise TypeError(f"{self.name}.apply_async(): pass countdown or eta, not both.")
+        if countdown is not None:
+            if isinstance(countdown, bool) or not isinstance(countdown, (int, float)):
+                raise TypeError(
+                    f"{self.name}.apply_async(): countdown must be a number of seconds, not "
+                    f"{type(countdown).__name__}."
+                )
+            if countdown < 0:
+                raise ValueError(
+                    f"{self.name}.apply_async(): countdown must be 0 or more, not {countdown}."
+                )
+            run_at = get_backend().now() + timedelta(seconds=countdown)
+        elif eta is not None:
+            if not isinstance(eta, datetime):
+                raise TypeError(
+                    f"{self.name}.apply_async(): eta must be a datetime, not {type(eta).__name__}."
+                )
+            if timezone.is_naive(eta):
+                raise ValueError(
+                    f"{self.name}.apply_async(): eta must be timezone-aware, so that it means "
+                    "the same instant everywhere; use django.utils.timezone.now() + timedelta(...)."
+                )
+            run_at = eta
+        return args, kwargs, run_at, check_priority(f"{self.name}.apply_async()", priority)
+
+    def _dispatch(
+        self,
+        args: tuple[Any, ...] | list[Any],
+        kwargs: dict[str, Any],
+        run_at: datetime | None = None,
+        priority: Priority | None = None,
+    ) -> Dispatch:
+        if kwargs or len(args) != self._plain_arity:
+            try:
+                self.signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{self.name}(): {exc}") from None
+        try:
+            payload = encoding.dumps({"args": args, "kwargs": kwargs})
+        except (TypeError, ValueError):
+            raise encoding.argument_error(self.name, self.signature, args, kwargs) from None
+        backend = get_backend()
+        run: JobRun[R] = JobRun(new_run_id(), self.name, backend)
+        return Dispatch(self, run, payload, run_at, priority or self.options.priority)
+
+    def _defer_to_commit(self, dispatch: Dispatch, on_commit: bool | None) -> bool:
+        """Register the dispatch to run when the transaction commits, if there is one."""
+        if on_commit is None:
+            on_commit = self.options.enqueue_on_commit
+            if on_commit is None:
+                on_commit = conf.ENQUEUE_ON_COMMIT
+        if not on_commit:
+            return False
+        connection = connections[DEFAULT_DB_ALIAS]
+        if not connection.in_atomic_block:
+            return False
+        run, backend = dispatch.run, dispatch.run.backend
+        backend.hold(dispatch, DEFAULT_DB_ALIAS)  # The engine's outbox, in this transaction.
+
+        def dispatch_on_commit() -> None:
+            if run.commit_done():
+                backend.dispatch(dispatch)
+            elif dispatch.held is not None:  # Cancelled meanwhile.
+                backend.forget(dispatch)
+
+        run.wait_for_commit(connection, dispatch_on_commit)
+        connection.on_commit(dispatch_on_commit)
+        return True
+
+    def _enqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
+        if not self._defer_to_commit(dispatch, on_commit):
+            dispatch.run.backend.dispatch(dispatch)
+        return dispatch.run
+
+    async def _aenqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
+        if not self._defer_to_commit(dispatch, on_commit):
+            await dispatch.run.backend.adispatch(dispatch)
+        return dispatch.run
+
+
+def _plain_arity(signature: inspect.Signature) -> int:
+    """The number of parameters, if all are required and positional-or-keyword; else -1."""
+    params = signature.parameters.values()
+    plain = all(
+        p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.default is inspect.Parameter.empty
+        for p in params
+    )
+    return len(params) if plain else -1
+
+
+class AsyncJob(Job[P, R]):
+    """A job whose function is ``async def``; calling it returns a coroutine."""
+
+    is_async = True
+
+    def __call__(  # type: ignore[override]
+        self, *args: P.args, **kwargs: P.kwargs
+    ) -> Coroutine[Any, Any, R]:
+        if self.takes_context:
+            func: Any = self.func
+            return func(JobContext(self, new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
+        return self.func(*args, **kwargs)  # type: ignore[no-any-return]

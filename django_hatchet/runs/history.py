@@ -1,0 +1,71 @@
+"""The last runs this process ran inline, which the admin lists (``runs.rows`` builds their
+rows); nothing is kept on disk."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .handle import JobRun
+    from .rows import RunRow
+
+
+class LiveRun:
+    """An inline run of this process, seen through its handle; a row is made when asked."""
+
+    __slots__ = ("created", "finished", "job", "run", "started")
+
+    def __init__(self, run: JobRun[Any], job: str) -> None:
+        self.run = run
+        self.job = job
+        self.created = time.time()
+        # Inline runs start as they are enqueued.
+        self.started: float | None = self.created
+        self.finished: float | None = None
+
+    def row(self) -> RunRow:
+        from .rows import live_row
+
+        return live_row(self)
+
+
+class InlineHistory:
+    """The last runs this process ran inline, newest first; nothing is kept on disk.
+
+    The inline backend notes each run here (``note_started``/``note_finished``) on every
+    inline ``.delay()``, so only times are noted against the run's handle; the rows are
+    built when the admin asks for them. A bounded deque drops the oldest run by itself, and
+    its ``append`` and ``copy`` are atomic, so noting a run takes no lock.
+    """
+
+    def __init__(self, size: int = 200) -> None:
+        self._runs: deque[RunRow | LiveRun] = deque(maxlen=size)
+
+    def record(self, row: RunRow | LiveRun) -> None:
+        self._runs.append(row)
+
+    def clear(self) -> None:
+        self._runs.clear()
+
+    def rows(self) -> list[RunRow]:
+        """Newest first."""
+        entries = self._runs.copy()
+        entries.reverse()
+        return [e.row() if isinstance(e, LiveRun) else e for e in entries]
+
+
+inline_history = InlineHistory()
+
+
+def note_started(run: JobRun[Any], job_name: str) -> LiveRun:
+    """Called by the inline backend as a run starts (on every inline ``.delay()``); it gives
+    the entry back to ``note_finished``, so finishing looks nothing up."""
+    entry = LiveRun(run, job_name)
+    inline_history._runs.append(entry)
+    return entry
+
+
+def note_finished(entry: LiveRun) -> None:
+    entry.finished = time.time()

@@ -1,0 +1,24 @@
+"""The additional metadata django-hatchet puts on each run on the engine."""
+
+from __future__ import annotations
+
+#: django-hatchet's id of the run (the handle's ``id``), by which any process finds it.
+RUN_ID_KEY = "django_hatchet_run_id"
+#: The job's name.
+JOB_KEY = "django_hatchet_job"
+#: The model instance a run is about (``app_label.model:pk``; ``@about``).
+OBJECT_KEY = "django_hatchet_object"
+
+#: Metadata added to every run this process triggers, from any thread (the ``hatchet_worker``
+#: test fixture tags a test's runs with it).
+EXTRA_METADATA: dict[str, str] = {}
+
+
+def run_metadata(run_id: str, job_name: str, object_label: str | None) -> dict[str, str]:
+    """The metadata of a run: its ids, the object it is about, and this process's extras."""
+    data = {RUN_ID_KEY: run_id, JOB_KEY: job_name}
+    if EXTRA_METADATA:
+        data.update(EXTRA_METADATA)
+    if object_label:
+        data[OBJECT_KEY] = object_label
+    return data
