@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compat import shared_task
+from .celery import shared_task
 from .conf import conf as _conf
 from .context import JobContext
 from .exceptions import (

@@ -4,5 +4,7 @@ from __future__ import annotations
 
 import re
 
+#: The characters of those names, as the inside of a regular expression's character class.
+NAME_CHARACTERS = "a-zA-Z0-9._-"
 #: The names Hatchet accepts for workflows, rate limit keys and crons.
-NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
+NAME_RE = re.compile(f"^[{NAME_CHARACTERS}]+$")
