@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .compat import shared_task
+from .celery import shared_task
 from .conf import conf as _conf
 from .exceptions import (
     EngineUnreachable,
@@ -17,11 +17,13 @@ from .exceptions import (
     Retry,
 )
 from .jobs import AsyncJob, Job, job
-from .jobs.about import about
 from .jobs.registry import registry
 from .options import Concurrency, Idempotency, JobOptions, Priority
 from .runs import JobRun, RunStatus
 from .runs.context import JobContext
+
+if TYPE_CHECKING:
+    from .jobs.about import about
 
 __all__ = [
     "AsyncJob",
@@ -93,3 +95,13 @@ def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
     from .engine import dispatch
 
     dispatch.send_event(key, payload)
+
+
+def __getattr__(name: str) -> Any:
+    # ``about`` is imported when first asked for: a web process whose jobs do not use it
+    # does not load it at start-up.
+    if name == "about":
+        from .jobs.about import about
+
+        return about
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,8 +18,10 @@ from typing import Any, Literal, NamedTuple, TypedDict
 
 from .conf import UNREACHABLE_POLICIES
 
+#: The characters of those names, as the inside of a regular expression's character class.
+NAME_CHARACTERS = "a-zA-Z0-9._-"
 #: The names Hatchet accepts for workflows, rate limit keys and crons.
-NAME_RE = re.compile(r"^[a-zA-Z0-9._-]+$")
+NAME_RE = re.compile(f"^[{NAME_CHARACTERS}]+$")
 
 #: What ``.delay()`` does when the engine cannot be reached.
 Unreachable = Literal["outbox", "raise", "inline"]

@@ -16,10 +16,12 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.test import override_settings
 
-from django_hatchet import celery_beat
-from django_hatchet.celery_beat import (
-    BeatEntry,
-    BeatScheduleError,
+from django_hatchet.celery.beat import expressions, schedules
+from django_hatchet.celery.beat import read as beat_read
+from django_hatchet.celery.beat import render as beat_render
+from django_hatchet.celery.beat import translate as beat_translate
+from django_hatchet.celery.beat.read import BeatEntry, BeatScheduleError
+from django_hatchet.celery.beat.schedules import (
     CannotMap,
     Clocked,
     Crontab,
@@ -53,18 +55,18 @@ def crons_of(snippet: str) -> dict[str, Any]:
 
 def entry(schedule: object, task: str = ADD, **fields: Any) -> BeatEntry:
     return BeatEntry(
-        "CELERY_BEAT_SCHEDULE['x']", "x", task, celery_beat.schedule_of(schedule), **fields
+        "CELERY_BEAT_SCHEDULE['x']", "x", task, schedules.schedule_of(schedule), **fields
     )
 
 
 def setting_entries() -> list[BeatEntry]:
-    entries = celery_beat.setting_entries()
+    entries = beat_read.setting_entries()
     assert entries is not None
     return entries
 
 
 def translate_one(entry: BeatEntry, zone: tuple[str, str] = ("UTC", "CELERY_TIMEZONE")):
-    (cron,) = celery_beat.translate([entry], zone)
+    (cron,) = beat_translate.translate([entry], zone)
     return cron
 
 
@@ -93,9 +95,9 @@ def translate_one(entry: BeatEntry, zone: tuple[str, str] = ("UTC", "CELERY_TIME
     ],
 )
 def test_celery_crontabs_become_cron_expressions(tab, expression):
-    read = celery_beat.schedule_of(tab)
+    read = schedules.schedule_of(tab)
     assert isinstance(read, Crontab)
-    assert celery_beat.crontab_expression(read) == expression
+    assert expressions.crontab_expression(read) == expression
     assert schedule_error(expression) is None
 
 
@@ -111,7 +113,7 @@ def test_celery_crontabs_become_cron_expressions(tab, expression):
     ],
 )
 def test_crontab_fields_as_rows_hold_them(fields, expression):
-    assert celery_beat.crontab_expression(Crontab(**fields)) == expression
+    assert expressions.crontab_expression(Crontab(**fields)) == expression
 
 
 @pytest.mark.parametrize(
@@ -136,20 +138,20 @@ def test_crontab_fields_as_rows_hold_them(fields, expression):
 )
 def test_crontabs_hatchet_has_no_expression_for(fields, reason):
     with pytest.raises(CannotMap) as info:
-        celery_beat.crontab_expression(Crontab(**fields))
+        expressions.crontab_expression(Crontab(**fields))
     assert reason in str(info.value)
 
 
 def test_a_restricted_day_of_week_with_every_day_of_month_maps():
-    read = celery_beat.schedule_of(crontab(minute=0, hour=8, day_of_week="mon", day_of_month="*/1"))
+    read = schedules.schedule_of(crontab(minute=0, hour=8, day_of_week="mon", day_of_month="*/1"))
     assert isinstance(read, Crontab)
-    assert celery_beat.crontab_expression(read) == "0 8 * * 1"
+    assert expressions.crontab_expression(read) == "0 8 * * 1"
 
 
 def test_every_expression_is_checked_with_hatchets_rules(monkeypatch):
-    monkeypatch.setattr(celery_beat, "schedule_error", lambda expression: "it is a test")
+    monkeypatch.setattr(expressions, "schedule_error", lambda expression: "it is a test")
     with pytest.raises(CannotMap, match="Hatchet would refuse '0 3 \\* \\* \\*': it is a test"):
-        celery_beat.crontab_expression(Crontab(minute="0", hour="3"))
+        expressions.crontab_expression(Crontab(minute="0", hour="3"))
 
 
 # Intervals -----------------------------------------------------------------------------------
@@ -171,7 +173,7 @@ def test_every_expression_is_checked_with_hatchets_rules(monkeypatch):
     ],
 )
 def test_intervals_that_divide_a_cron_field_map(every, expression):
-    assert celery_beat.interval_expression(every) == expression
+    assert expressions.interval_expression(every) == expression
     assert schedule_error(expression) is None
 
 
@@ -196,7 +198,7 @@ def test_intervals_that_divide_a_cron_field_map(every, expression):
 )
 def test_intervals_that_do_not_divide_a_cron_field_cannot_map(every, reason):
     with pytest.raises(CannotMap) as info:
-        celery_beat.interval_expression(every)
+        expressions.interval_expression(every)
     assert str(info.value).startswith("Hatchet crons are wall-clock schedules, not intervals")
     assert reason in str(info.value)
 
@@ -214,28 +216,28 @@ def test_a_mapped_interval_notes_that_it_now_follows_the_clock():
 
 
 def test_schedules_are_read_by_duck_typing():
-    assert celery_beat.schedule_of(30) == Interval(timedelta(seconds=30))
-    assert celery_beat.schedule_of(2.5) == Interval(timedelta(seconds=2.5))
-    assert celery_beat.schedule_of(timedelta(hours=1)) == Interval(timedelta(hours=1))
-    assert celery_beat.schedule_of(schedule(timedelta(hours=2))) == Interval(timedelta(hours=2))
-    assert celery_beat.schedule_of(schedule(run_every=45)) == Interval(timedelta(seconds=45))
-    assert celery_beat.schedule_of(crontab(minute="*/5", day_of_week="mon")) == Crontab(
+    assert schedules.schedule_of(30) == Interval(timedelta(seconds=30))
+    assert schedules.schedule_of(2.5) == Interval(timedelta(seconds=2.5))
+    assert schedules.schedule_of(timedelta(hours=1)) == Interval(timedelta(hours=1))
+    assert schedules.schedule_of(schedule(timedelta(hours=2))) == Interval(timedelta(hours=2))
+    assert schedules.schedule_of(schedule(run_every=45)) == Interval(timedelta(seconds=45))
+    assert schedules.schedule_of(crontab(minute="*/5", day_of_week="mon")) == Crontab(
         minute="*/5", day_of_week="mon"
     )
     sunrise = solar.__new__(solar)  # solar() itself needs the ephem package.
     sunrise.event, sunrise.lat, sunrise.lon = "sunrise", 52.5, 13.4
-    assert celery_beat.schedule_of(sunrise) == Solar("sunrise", 52.5, 13.4)
+    assert schedules.schedule_of(sunrise) == Solar("sunrise", 52.5, 13.4)
     when = datetime(2030, 1, 1, 9, tzinfo=timezone.utc)
-    assert celery_beat.schedule_of(SimpleNamespace(clocked_time=when)) == Clocked(when)
-    assert celery_beat.schedule_of(True) == Unknown("True, which is not a schedule")
-    assert celery_beat.schedule_of(float("inf")) == Unknown("every inf seconds")
-    assert celery_beat.schedule_of("daily") == Unknown("a schedule of type str")
+    assert schedules.schedule_of(SimpleNamespace(clocked_time=when)) == Clocked(when)
+    assert schedules.schedule_of(True) == Unknown("True, which is not a schedule")
+    assert schedules.schedule_of(float("inf")) == Unknown("every inf seconds")
+    assert schedules.schedule_of("daily") == Unknown("a schedule of type str")
 
 
 def test_a_tz_aware_crontab_keeps_its_timezone():
     tab = crontab(minute=0, hour=9)
     tab.tz = ZoneInfo("Europe/Paris")  # As django-celery-beat's TzAwareCrontab has it.
-    assert celery_beat.schedule_of(tab).timezone == "Europe/Paris"
+    assert schedules.schedule_of(tab).timezone == "Europe/Paris"
 
 
 @pytest.mark.parametrize(
@@ -249,7 +251,7 @@ def test_a_tz_aware_crontab_keeps_its_timezone():
 def test_solar_clocked_and_unknown_schedules_cannot_map(read, reason):
     cron = translate_one(BeatEntry("PeriodicTask 'x'", "x", ADD, read))
     assert reason in cron.problem
-    assert cron.cron["schedule"] == celery_beat.TODO
+    assert cron.cron["schedule"] == beat_translate.TODO
     assert not cron.mapped
 
 
@@ -267,12 +269,12 @@ def test_solar_clocked_and_unknown_schedules_cannot_map(read, reason):
     ],
 )
 def test_names_become_valid_cron_names(name, expected):
-    assert celery_beat.cron_name(name, set()) == expected
+    assert beat_translate.cron_name(name, set()) == expected
 
 
 def test_cron_names_stay_unique_without_case():
     taken: set[str] = set()
-    names = [celery_beat.cron_name(n, taken) for n in ("a b", "a-b", "A_B", "A-B", "a b")]
+    names = [beat_translate.cron_name(n, taken) for n in ("a b", "a-b", "A_B", "A-B", "a b")]
     assert names == ["a-b", "a-b-2", "A_B", "A-B-3", "a-b-4"]
 
 
@@ -427,12 +429,12 @@ def test_options_that_are_not_a_dict_are_dropped_as_they_are():
 
 
 def test_a_setting_that_is_not_set_or_not_a_dict():
-    assert celery_beat.setting_entries() is None
+    assert beat_read.setting_entries() is None
     with (
         override_settings(CELERY_BEAT_SCHEDULE=[("x", {})]),
         pytest.raises(BeatScheduleError, match="CELERY_BEAT_SCHEDULE must be a dict of periodic"),
     ):
-        celery_beat.setting_entries()
+        beat_read.setting_entries()
 
 
 @pytest.mark.parametrize(
@@ -457,7 +459,7 @@ def test_a_setting_that_is_not_set_or_not_a_dict():
 )
 def test_celerys_timezone(setting, values, expected):
     with override_settings(**values):
-        assert celery_beat.celery_timezone(setting) == expected
+        assert beat_read.celery_timezone(setting) == expected
 
 
 # django-celery-beat's rows -------------------------------------------------------------------
@@ -507,7 +509,7 @@ def test_rows_of_each_kind_are_read():
         row("once", clocked=SimpleNamespace(clocked_time="2030-01-01 09:00"), one_off=True),
         row("none"),
     ]
-    read = [celery_beat.row_entry(r) for r in rows]
+    read = [beat_read.row_entry(r) for r in rows]
     assert [r.schedule for r in read] == [
         Crontab("0", "7", "*", "*", "mon-fri", "Europe/Paris"),
         Interval(timedelta(hours=2)),
@@ -521,17 +523,17 @@ def test_rows_of_each_kind_are_read():
     assert read[0].args == [1, 2]
     assert read[1].kwargs == {"b": 2, "a": 1}
     assert all(r.from_database and r.problem is None for r in read)  # one_off is a clocked's way
-    crons = celery_beat.translate(read)
+    crons = beat_translate.translate(read)
     assert [c.cron["schedule"] for c in crons] == ["0 7 * * 1-5", "0 */2 * * *"] + ["TODO"] * 5
     assert crons[5].problem == "a clocked task is a one-off: use job.apply_async(eta=...)"
 
 
 def test_row_columns_that_cannot_map():
-    disabled = celery_beat.row_entry(
+    disabled = beat_read.row_entry(
         row(interval=SimpleNamespace(every=1, period="days"), enabled=False)
     )
     assert translate_one(disabled).cron == {"job": ADD, "schedule": "0 0 * * *", "enabled": False}
-    options = celery_beat.row_entry(
+    options = beat_read.row_entry(
         row(queue="q", priority=3, headers='{"h": 1}', expire_seconds=30, exchange="")
     )
     assert options.dropped == (
@@ -540,38 +542,34 @@ def test_row_columns_that_cannot_map():
         "priority=3",
         "expire_seconds=30",
     )
-    one_off = celery_beat.row_entry(row(crontab=crontab_row(minute="0"), one_off=True))
+    one_off = beat_read.row_entry(row(crontab=crontab_row(minute="0"), one_off=True))
     assert one_off.problem == (
         "it is a one-off task (one_off): Celery runs it once, then disables it; use "
         "job.apply_async(eta=...) instead"
     )
-    assert celery_beat.row_entry(row(args="[1,")).problem.startswith(
+    assert beat_read.row_entry(row(args="[1,")).problem.startswith(
         "its args are not valid JSON (Expecting value"
     )
-    assert celery_beat.row_entry(row(kwargs="[1]")).problem == (
+    assert beat_read.row_entry(row(kwargs="[1]")).problem == (
         "its kwargs are a JSON list, not a dict"
     )
-    assert celery_beat.row_entry(row(args="", kwargs=None)).problem is None
+    assert beat_read.row_entry(row(args="", kwargs=None)).problem is None
 
 
 def test_rows_that_repeat_the_setting_are_left_out():
     with override_settings(CELERY_BEAT_SCHEDULE={"nightly sum": {"task": ADD, "schedule": 3600}}):
         entries = setting_entries()
     entries += [
-        celery_beat.row_entry(
-            row("nightly sum", interval=SimpleNamespace(every=1, period="hours"))
-        ),
-        celery_beat.row_entry(
-            row("nightly-sum", interval=SimpleNamespace(every=1, period="hours"))
-        ),
+        beat_read.row_entry(row("nightly sum", interval=SimpleNamespace(every=1, period="hours"))),
+        beat_read.row_entry(row("nightly-sum", interval=SimpleNamespace(every=1, period="hours"))),
     ]
-    crons = celery_beat.translate(entries)
+    crons = beat_translate.translate(entries)
     assert [(c.name, c.duplicate_of) for c in crons] == [
         ("nightly-sum", None),
         ("nightly-sum", "CELERY_BEAT_SCHEDULE['nightly sum']"),
         ("nightly-sum-2", None),
     ]
-    snippet = celery_beat.render(crons, ["CELERY_BEAT_SCHEDULE", celery_beat.DATABASE])
+    snippet = beat_render.render(crons, ["CELERY_BEAT_SCHEDULE", beat_read.DATABASE])
     assert "# Left out: it repeats CELERY_BEAT_SCHEDULE['nightly sum'], above" in snippet
     assert list(crons_of(snippet)) == ["nightly-sum", "nightly-sum-2"]
 
@@ -597,9 +595,9 @@ def test_database_rows_come_from_the_periodic_task_model(monkeypatch):
         return SimpleNamespace(_default_manager=rows)
 
     monkeypatch.setattr(apps, "get_model", get_model)
-    assert celery_beat.database_rows() == [rows[0]]
+    assert beat_read.database_rows() == [rows[0]]
     assert models == ["django_celery_beat.PeriodicTask"]
-    assert [e.name for e in celery_beat.database_entries()] == ["a"]
+    assert [e.name for e in beat_read.database_entries()] == ["a"]
 
 
 def test_a_database_without_the_table_is_reported(monkeypatch):
@@ -611,15 +609,15 @@ def test_a_database_without_the_table_is_reported(monkeypatch):
 
     monkeypatch.setattr(apps, "get_model", lambda label: SimpleNamespace(_default_manager=Broken()))
     with pytest.raises(BeatScheduleError, match=r"no such table.*has manage.py migrate run\?"):
-        celery_beat.database_rows()
+        beat_read.database_rows()
 
 
 def test_reading_needs_django_celery_beat_installed_for_the_db():
-    assert not celery_beat.database_installed()
+    assert not beat_read.database_installed()
     with pytest.raises(BeatScheduleError, match="django_celery_beat is not in INSTALLED_APPS"):
-        celery_beat.read("db")
+        beat_read.read("db")
     with pytest.raises(BeatScheduleError, match="Unknown source 'both'"):
-        celery_beat.read("both")
+        beat_read.read("both")
 
 
 # The snippet ---------------------------------------------------------------------------------
@@ -643,10 +641,10 @@ SCHEDULE = {
 
 
 def test_the_snippet_is_python_that_hatchet_accepts():
-    reading = celery_beat.Reading([], ["CELERY_BEAT_SCHEDULE"], [])
+    reading = beat_read.Reading([], ["CELERY_BEAT_SCHEDULE"], [])
     with override_settings(CELERY_BEAT_SCHEDULE=SCHEDULE):
-        crons = celery_beat.translate(setting_entries())
-    snippet = celery_beat.render(crons, reading.sources)
+        crons = beat_translate.translate(setting_entries())
+    snippet = beat_render.render(crons, reading.sources)
     value = crons_of(snippet)
     assert list(value) == [
         "nightly-sum",
@@ -676,11 +674,11 @@ def test_the_snippet_is_python_that_hatchet_accepts():
 
 def test_the_summary_counts_and_lists_what_cannot_map():
     with override_settings(CELERY_BEAT_SCHEDULE=SCHEDULE):
-        crons = celery_beat.translate(setting_entries())
-    reading = celery_beat.Reading(
+        crons = beat_translate.translate(setting_entries())
+    reading = beat_read.Reading(
         [], ["CELERY_BEAT_SCHEDULE"], ["django_celery_beat is not in INSTALLED_APPS"]
     )
-    lines = celery_beat.summary(crons, reading)
+    lines = beat_render.summary(crons, reading)
     assert lines[0] == (
         "Read 8 periodic tasks from CELERY_BEAT_SCHEDULE: 6 map to crons, 2 cannot (commented out)."
     )
@@ -720,7 +718,7 @@ def test_the_command_reads_another_setting():
 
 
 def test_the_command_reads_the_database(monkeypatch):
-    monkeypatch.setattr(celery_beat, "database_installed", lambda: True)
+    monkeypatch.setattr(beat_read, "database_installed", lambda: True)
     rows = [
         row("hourly add", interval=SimpleNamespace(every=1, period="hours"), args="[1, 2]"),
         row("dawn", task=ECHO, solar=SimpleNamespace(event="dawn_civil", latitude=0, longitude=0)),
@@ -729,7 +727,7 @@ def test_the_command_reads_the_database(monkeypatch):
             clocked=SimpleNamespace(clocked_time=datetime(2030, 1, 1, 9, tzinfo=timezone.utc)),
         ),
     ]
-    monkeypatch.setattr(celery_beat, "database_rows", lambda: rows)
+    monkeypatch.setattr(beat_read, "database_rows", lambda: rows)
     out, err = run("--source", "db")
     assert crons_of(out) == {"hourly-add": {"job": ADD, "schedule": "0 * * * *", "args": [1, 2]}}
     assert "# PeriodicTask 'dawn': solar('dawn_civil', 0, 0)" in out

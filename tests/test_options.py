@@ -114,3 +114,20 @@ def test_idempotency_option(define):
             "from django_hatchet import job, Idempotency\n"
             "@job(idempotency=Idempotency(key='x', ttl=0))\ndef h():\n    pass\n"
         )
+
+
+def test_each_option_is_declared_once_and_read_everywhere_from_that_declaration():
+    from django_hatchet.celery.tasks import OPTIONS, Refused
+    from django_hatchet.options import CHECKS, JobArguments, JobOptions
+
+    # The record, what a caller may pass, and the checks name the same options, in order.
+    assert list(CHECKS) == list(JobOptions._fields)
+    assert list(JobArguments.__annotations__) == ["name", *JobOptions._fields]
+    # shared_task's mapping sets only options that @job declares.
+    targets = {t for to in OPTIONS.values() if not isinstance(to, Refused) for t in to}
+    assert targets <= set(JobArguments.__annotations__)
+
+
+def test_an_unknown_option_is_a_type_error_naming_it(define):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'retry'"):
+        define("from django_hatchet import job\n@job(retry=3)\ndef f():\n    pass\n")

@@ -5,7 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ... import celery_beat
+from ...celery.beat.read import DEFAULT_SETTING, SOURCES, BeatScheduleError, celery_timezone, read
+from ...celery.beat.render import render, summary
+from ...celery.beat.translate import translate
 
 
 def setting_name(value: str) -> str:
@@ -25,14 +27,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--setting",
             type=setting_name,
-            default=celery_beat.DEFAULT_SETTING,
+            default=DEFAULT_SETTING,
             metavar="NAME",
             help="The setting that holds the beat schedule (default: %(default)s); its prefix "
             "also names the timezone setting, e.g. beat_schedule and timezone.",
         )
         parser.add_argument(
             "--source",
-            choices=celery_beat.SOURCES,
+            choices=SOURCES,
             default="all",
             help="Read the setting, django-celery-beat's PeriodicTask rows (db), or all of "
             "those available (default).",
@@ -40,12 +42,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            reading = celery_beat.read(options["source"], options["setting"])
-        except celery_beat.BeatScheduleError as exc:
+            reading = read(options["source"], options["setting"])
+        except BeatScheduleError as exc:
             raise CommandError(str(exc)) from None
-        crons = celery_beat.translate(
-            reading.entries, celery_beat.celery_timezone(options["setting"])
-        )
-        self.stdout.write(celery_beat.render(crons, reading.sources), ending="")
-        for line in celery_beat.summary(crons, reading):
+        crons = translate(reading.entries, celery_timezone(options["setting"]))
+        self.stdout.write(render(crons, reading.sources), ending="")
+        for line in summary(crons, reading):
             self.stderr.write(line)

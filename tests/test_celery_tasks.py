@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from django_hatchet import Priority, Retry, RunStatus, shared_task
-from django_hatchet.compat import job_options
+from django_hatchet.celery.tasks import job_options
 from tests.testapp import celery_tasks, tasks
 
 

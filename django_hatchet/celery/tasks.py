@@ -10,34 +10,54 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, overload
 
-from .jobs import Job, Priority, job
+from ..jobs import Job, job
+from ..options import Priority
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Celery options that have no effect here, accepted so that task modules run unchanged.
-IGNORED = frozenset(
-    {
-        "acks_late",
-        "acks_on_failure_or_timeout",
-        "reject_on_worker_lost",
-        "ignore_result",
-        "store_errors_even_if_ignored",
-        "track_started",
-        "serializer",
-        "typing",
-        "trail",
-        "send_events",
-        "throws",
-        "expires",
-    }
-)
-#: Celery options that would change behaviour here and have no equivalent: refused.
-REFUSED = {
-    "rate_limit": "Celery's rate_limit is per worker; use @job(rate_limits={key: units}) with "
-    "HATCHET_RATE_LIMITS, which is global",
-    "base": "custom Task classes have no equivalent; use signals or a wrapper function",
-    "retry_jitter": "Hatchet's backoff has no jitter setting",
+
+class Refused(str):
+    """Why ``shared_task`` refuses a Celery option: it would change behaviour here."""
+
+    __slots__ = ()
+
+
+#: Every Celery option ``shared_task`` knows: the ``@job`` options it sets (none: accepted so
+#: that task modules run unchanged, with no effect here), or why it is refused.
+#: ``job_options`` does the conversion.
+OPTIONS: dict[str, tuple[str, ...] | Refused] = {
+    "name": ("name",),
+    "queue": ("queue",),
+    # bind and autoretry_for turn retries on: Celery retries only through self.retry() or
+    # autoretry_for.
+    "bind": ("takes_context", "retries", "retry_on"),
+    "autoretry_for": ("retries", "retry_on"),
+    "max_retries": ("retries",),
+    "retry_backoff": ("backoff_factor", "backoff_max_seconds"),
+    "retry_backoff_max": ("backoff_max_seconds",),
+    "default_retry_delay": ("backoff_factor", "backoff_max_seconds"),
+    "time_limit": ("timeout",),
+    "soft_time_limit": ("timeout",),
+    "priority": ("priority",),
+    "acks_late": (),
+    "acks_on_failure_or_timeout": (),
+    "reject_on_worker_lost": (),
+    "ignore_result": (),
+    "store_errors_even_if_ignored": (),
+    "track_started": (),
+    "serializer": (),
+    "typing": (),
+    "trail": (),
+    "send_events": (),
+    "throws": (),
+    "expires": (),
+    "rate_limit": Refused(
+        "Celery's rate_limit is per worker; use @job(rate_limits={key: units}) with "
+        "HATCHET_RATE_LIMITS, which is global"
+    ),
+    "base": Refused("custom Task classes have no equivalent; use signals or a wrapper function"),
+    "retry_jitter": Refused("Hatchet's backoff has no jitter setting"),
 }
 
 
@@ -51,11 +71,11 @@ def celery_priority(value: int) -> Priority:
 def job_options(options: dict[str, Any]) -> dict[str, Any]:
     """``@job`` options for Celery's ``shared_task`` options."""
     options = dict(options)
-    for name in IGNORED:
-        options.pop(name, None)
-    for name, why in REFUSED.items():
-        if name in options:
-            raise TypeError(f"shared_task: {name}= is not supported: {why}.")
+    for name, to in OPTIONS.items():
+        if isinstance(to, Refused) and name in options:
+            raise TypeError(f"shared_task: {name}= is not supported: {to}.")
+        if to == ():
+            options.pop(name, None)
     bind = options.pop("bind", False)
     autoretry_for = options.pop("autoretry_for", ())
     max_retries = options.pop("max_retries", 3)
