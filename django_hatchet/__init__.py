@@ -17,10 +17,10 @@ from .exceptions import (
     Retry,
 )
 from .jobs import AsyncJob, Job, job
+from .jobs.context import JobContext
 from .jobs.registry import registry
 from .options import Concurrency, Idempotency, JobOptions, Priority
 from .runs import JobRun, RunStatus
-from .runs.context import JobContext
 
 if TYPE_CHECKING:
     from .jobs.about import about

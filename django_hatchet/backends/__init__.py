@@ -6,11 +6,11 @@ from contextvars import ContextVar
 
 from ..conf import conf
 from .base import BaseBackend, Dispatch
-from .inline import InlineBackend
+from .inline import InlineBackend, inline_backend
 
 __all__ = ["BaseBackend", "Dispatch", "InlineBackend", "get_backend", "override"]
 
-_inline = InlineBackend()
+_inline = inline_backend
 _engine: BaseBackend | None = None
 #: A backend that replaces the configured one (``django_hatchet.testing`` sets it).
 override: ContextVar[BaseBackend | None] = ContextVar("django_hatchet_backend", default=None)

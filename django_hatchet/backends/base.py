@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from ..jobs.job import Job
-    from ..options import Priority
-    from ..runs import JobRun
+    from collections.abc import Callable
+
+    from ..options import JobOptions, Priority
+    from ..runs.handle import JobRun
+
+
+class DispatchedJob(Protocol):
+    """What a backend uses of a job (``django_hatchet.jobs.Job``)."""
+
+    name: str
+    options: JobOptions
+    func: Callable[..., Any]
+
+    @property
+    def is_async(self) -> bool: ...
+    @property
+    def takes_context(self) -> bool: ...
+    def new_context(self, run_id: str) -> Any: ...
+    def object_label(self, payload: str) -> str | None: ...
 
 
 class Dispatch:
@@ -21,7 +37,7 @@ class Dispatch:
 
     def __init__(
         self,
-        job: Job[Any, Any],
+        job: DispatchedJob,
         run: JobRun[Any],
         payload: str,
         run_at: datetime | None = None,

@@ -64,12 +64,6 @@ def policy(dispatch: Dispatch) -> str:
     return dispatch.job.options.on_unreachable or conf.ON_UNREACHABLE
 
 
-def inline_backend() -> BaseBackend:
-    from . import _inline
-
-    return _inline
-
-
 class EngineBackend(BaseBackend):
     inline: ClassVar[bool] = False
 
@@ -130,7 +124,9 @@ class EngineBackend(BaseBackend):
             signals.job_enqueued.send(dispatch.job, run=run)
         elif chosen == "inline":
             logger.warning("%s runs inline: the engine cannot be reached (%s)", where, why)
-            run.hand_to(inline_backend())
+            from .inline import inline_backend
+
+            run.hand_to(inline_backend)
             run.backend.dispatch(dispatch)
         else:
             raise EngineUnreachable(

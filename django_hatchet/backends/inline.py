@@ -16,7 +16,6 @@ from .. import encoding, signals
 from ..conf import conf
 from ..exceptions import JobNotDispatched
 from ..runs import JobRun, RunStatus
-from ..runs.context import JobContext
 from ..runs.history import LiveRun, note_finished, note_started
 from .base import BaseBackend, Dispatch
 
@@ -76,7 +75,7 @@ class InlineBackend(BaseBackend):
         call = _scan(dispatch.payload, 0)[0]
         args: list[Any] = call["args"]
         if job.takes_context:
-            args.insert(0, JobContext(job, run.id))
+            args.insert(0, job.new_context(run.id))
         signals.job_enqueued.send(job, run=run)
         run.moved_to(RunStatus.RUNNING)
         noted = note_started(run, job.name)
@@ -115,6 +114,10 @@ class InlineBackend(BaseBackend):
 
     async def await_(self, run: JobRun[Any], timeout: float | None) -> None:
         raise not_run(run)
+
+
+#: The process's inline backend.
+inline_backend = InlineBackend()
 
 
 def not_run(run: JobRun[Any]) -> JobNotDispatched:

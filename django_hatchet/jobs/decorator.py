@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar, overload
 
 from ..options import NAME_RE, check_options
-from ..runs.context import JobContext
+from .context import JobContext
 from .job import AsyncJob, Job, describe_function
 from .registry import registry
 

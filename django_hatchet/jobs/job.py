@@ -16,8 +16,8 @@ from ..backends import Dispatch, get_backend
 from ..conf import conf
 from ..options import JobOptions, Priority, check_bool, check_priority
 from ..runs import JobRun
-from ..runs.context import JobContext
 from ..runs.ids import new_run_id
+from .context import JobContext
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,6 +62,10 @@ class Job(Generic[P, R]):
     @property
     def takes_context(self) -> bool:
         return self.options.takes_context
+
+    def new_context(self, run_id: str) -> JobContext:
+        """The context an inline run of a ``takes_context`` job receives."""
+        return JobContext(self, run_id)
 
     def object_label(self, payload: str) -> str | None:
         """The model instance a run with this payload is about (``@about``), if any."""

@@ -19,8 +19,8 @@ from ..backends.single_flight import SKIPPED, single_flight
 from ..engine.worker import Context, NonRetryableException
 from ..exceptions import NonRetryable, Retry
 from ..jobs import Job
+from ..jobs.context import JobContext
 from ..runs import RunStatus
-from ..runs.context import JobContext
 from ..runs.metadata import RUN_ID_KEY
 
 logger = logging.getLogger("django_hatchet")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ..exceptions import Retry
 
 if TYPE_CHECKING:
-    from ..jobs import Job
+    from .job import Job
 
 logger = logging.getLogger("django_hatchet.jobs")
 
