@@ -1,4 +1,4 @@
-"""The ``hatchet_worker`` fixture (django_hatchet.testing_worker), as a project uses it.
+"""The ``hatchet_worker`` fixture (django_hatchet.testing.worker), as a project uses it.
 
 The engine tests run a small project's own test session with pytester: the plugin comes from
 the installed package's entry point, the engine is the SDK's embedded one, started by the
@@ -20,7 +20,7 @@ from django.test import override_settings
 from django_hatchet import engine
 from django_hatchet.backends import Dispatch
 from django_hatchet.runs import JobRun
-from django_hatchet.testing_worker import (
+from django_hatchet.testing.worker import (
     TEST_KEY,
     EngineUnavailable,
     option,

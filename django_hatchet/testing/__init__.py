@@ -4,7 +4,8 @@
 ``mail.outbox``; ``virtual_clock()`` runs jobs inline but holds the ones with a countdown or
 eta until the test moves the clock past their time. Both work whatever the settings say (no
 engine is contacted), and both keep the JSON round trip and the on-commit rule of real
-dispatch. The pytest plugin (``django_hatchet.pytest_plugin``) exposes them as fixtures.
+dispatch. The pytest plugin (``django_hatchet.testing.pytest_plugin``) exposes them as
+fixtures, and the ``hatchet_worker`` fixture (``worker``) runs jobs on a real engine.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 
-from . import encoding
-from .backends import BaseBackend, Dispatch, InlineBackend, override
-from .backends.inline import not_run
-from .jobs import Job, Priority
-from .runs import JobRun, RunStatus
+from .. import encoding
+from ..backends import BaseBackend, Dispatch, InlineBackend, override
+from ..backends.inline import not_run
+from ..jobs import Job, Priority
+from ..runs import JobRun, RunStatus
 
 __all__ = ["CapturedRun", "CapturedRuns", "VirtualClock", "capture_jobs", "virtual_clock"]
 
