@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import probe, services
 from bench.services import PYTHON, ROOT, Process
+from django_hatchet.testing.processes import READY_LINE
 
 CACHE = ROOT / "bench" / ".cache"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -217,7 +218,7 @@ class Bench:
 
         return noop
 
-    def start(self, process: Process, ready: str = services.READY) -> Process:
+    def start(self, process: Process, ready: str = READY_LINE) -> Process:
         self.processes.append(process)
         process.wait_for(ready, 120)
         return process

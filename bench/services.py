@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import IO
+
+from django_hatchet.testing.processes import EngineProcess, ManagedProcess, NotReady
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -20,82 +18,42 @@ ENGINE_DB = os.environ.get("HATCHET_ENGINE_DB", "hatchet_engine_bench")
 REDIS_PORT = os.environ.get("BENCH_REDIS_PORT", "6399")
 
 
-class Process:
-    """A child process with its output in a log file, stopped with its process group."""
+class Process(ManagedProcess):
+    """A child process with its output in a log file, started at once (in ``ROOT``), stopped
+    with its process group; ``wait_for`` raises RuntimeError."""
 
     def __init__(
         self, args: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT
     ) -> None:
-        self.log = log
-        self._file: IO[bytes] = log.open("wb")
-        self.process = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env=env,
-            stdout=self._file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        super().__init__(args, log, env=env, cwd=cwd, stop_timeout=30)
+        self.start()
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"{self.log.name}: never said {text!r}:\n{self.output()[-3000:]}"
-                )
-            time.sleep(0.1)
-
-    def stop(self, timeout: float = 30) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-            except ProcessLookupError:
-                pass
-        self._file.close()
+    def wait_for(self, text: str, timeout: float, interval: float = 0.1) -> None:
+        try:
+            super().wait_for(text, timeout, interval)
+        except NotReady:
+            self.stop()
+            raise RuntimeError(
+                f"{self.log.name}: never said {text!r}:\n{self.output()[-3000:]}"
+            ) from None
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export ") and "=" in line:
-            key, _, value = line[len("export ") :].partition("=")
-            values[key] = value.strip("'\"")
-    return values
-
-
-def start_engine(cache: Path) -> tuple[Process, dict[str, str]]:
+def start_engine(cache: Path) -> tuple[EngineProcess, dict[str, str]]:
     """``scripts/hatchet-engine start`` on the bench's ports and database."""
-    env_file = cache / "engine.env"
-    env_file.unlink(missing_ok=True)
-    env = {
-        **os.environ,
-        "HATCHET_ENGINE_DB": ENGINE_DB,
-        "HATCHET_ENGINE_GRPC_PORT": GRPC_PORT,
-        "HATCHET_ENGINE_API_PORT": API_PORT,
-        "HATCHET_ENGINE_ENV_FILE": str(env_file),
-    }
-    engine = Process([str(ROOT / "scripts" / "hatchet-engine"), "start"], cache / "engine.log", env)
-    deadline = time.monotonic() + 900  # The first start builds the engine.
-    while not env_file.exists():
-        if engine.process.poll() is not None or time.monotonic() > deadline:
-            engine.stop()
-            raise RuntimeError(f"The engine did not start:\n{engine.output()[-3000:]}")
-        time.sleep(0.2)
-    time.sleep(0.2)
-    return engine, read_env_file(env_file)
+    engine = EngineProcess(
+        ROOT / "scripts" / "hatchet-engine",
+        cache,
+        grpc_port=GRPC_PORT,
+        api_port=API_PORT,
+        database=ENGINE_DB,
+    )
+    try:
+        variables = engine.start(900)  # The first start builds the engine.
+    except NotReady:
+        raise RuntimeError(
+            f"The engine did not start:\n{engine.log.read_text(errors='replace')[-3000:]}"
+        ) from None
+    return engine, variables
 
 
 def start_redis(cache: Path) -> Process:
@@ -175,9 +133,6 @@ def celery_worker(redis_url: str, concurrency: int, log: Path) -> Process:
         log,
         env,
     )
-
-
-READY = "waiting for tasks"
 
 
 def rss_kib(pid: int) -> int:

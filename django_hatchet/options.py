@@ -98,7 +98,9 @@ class JobOptions(NamedTuple):
 
 
 class JobArguments(TypedDict, total=False):
-    """The keyword arguments of ``@job``: the options as a caller may write them."""
+    """The keyword arguments of ``@job``: the options as a caller may write them (but
+    ``takes_context``, which the decorator's overloads spell out, since it changes the type
+    of the job they return)."""
 
     name: str | None
     retries: int
@@ -108,7 +110,6 @@ class JobArguments(TypedDict, total=False):
     backoff_max_seconds: int | None
     priority: Priority | int | None
     enqueue_on_commit: bool | None
-    takes_context: bool
     concurrency: Concurrency | int | None
     rate_limits: dict[str, int] | None
     queue: str | None

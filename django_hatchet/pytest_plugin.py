@@ -1,109 +1,20 @@
-"""pytest fixtures for projects that use django-hatchet (registered as a pytest plugin).
+"""The pytest plugin's former path: registers ``django_hatchet.testing.pytest_plugin``, once.
 
-- ``captured_jobs``: the runs enqueued during the test, not run (``django_hatchet.testing``).
-- ``job_clock``: jobs run inline, countdown/eta runs wait for ``job_clock.advance(...)``.
-- ``hatchet_worker``: jobs run on a real Hatchet engine, by a real worker on the test
-  database; the test sees only its own runs (``django_hatchet.testing_worker``). Needs
-  pytest-django. The engine and the worker start once per session
-  (``hatchet_test_engine``).
+Not a re-export: a second module holding the same fixtures and hooks would be a second
+plugin when both paths are loaded (the installed entry point and ``-p`` or ``pytest_plugins``
+naming the other), and the report hook would run twice. This module has no fixtures; at
+configure time (after ``-p`` and the entry points are loaded) it registers the plugin module
+unless it is registered already, under any name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any
-
 import pytest
 
-from .testing import CapturedRuns, VirtualClock, capture_jobs, virtual_clock
 
-if TYPE_CHECKING:
-    from .testing_worker import EngineConnection, HatchetWorker, WorkerProcess
+def pytest_configure(config: pytest.Config) -> None:
+    """Register ``django_hatchet.testing.pytest_plugin`` unless it is registered already."""
+    from .testing import pytest_plugin
 
-
-@pytest.fixture
-def captured_jobs() -> Iterator[CapturedRuns]:
-    with capture_jobs() as captured:
-        yield captured
-
-
-@pytest.fixture
-def job_clock() -> Iterator[VirtualClock]:
-    with virtual_clock() as clock:
-        yield clock
-
-
-def _start_timeout() -> float:
-    from .testing_worker import option
-
-    return float(option("HATCHET_TEST_START_TIMEOUT", "120") or 120)
-
-
-@pytest.fixture(scope="session")
-def hatchet_test_engine() -> Iterator[EngineConnection]:
-    """The Hatchet engine of the test session: the one ``HATCHET_TEST_CLIENT_TOKEN`` names,
-    or the SDK's embedded engine, started here and stopped at the end. Fails (never skips)
-    when there is none, saying what to set."""
-    from .testing_worker import EngineUnavailable, check_reachable, start_engine
-
-    try:
-        engine = start_engine()
-    except EngineUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        check_reachable(engine)
-    except EngineUnavailable as exc:
-        engine.stop()
-        pytest.fail(str(exc), pytrace=False)
-    yield engine
-    engine.stop()
-
-
-@pytest.fixture(scope="session")
-def hatchet_worker_process(
-    hatchet_test_engine: EngineConnection,
-    django_db_setup: None,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WorkerProcess]:
-    """``runworker`` in a subprocess for the session, on the test database."""
-    from .testing_worker import EngineUnavailable, WorkerProcess
-
-    try:
-        process = WorkerProcess(hatchet_test_engine, tmp_path_factory.mktemp("hatchet_worker"))
-        process.wait_until_ready(_start_timeout())
-    except EngineUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def hatchet_worker(
-    hatchet_worker_process: WorkerProcess,
-    hatchet_test_engine: EngineConnection,
-    transactional_db: None,
-) -> Iterator[HatchetWorker]:
-    """Jobs enqueued in the test run on the session's worker; ``hatchet_worker.runs()`` and
-    ``hatchet_worker.wait_for(job)`` see this test's runs only. The test's database is
-    transactional (rows are committed, so that the worker sees them)."""
-    from .testing_worker import EngineUnavailable, HatchetWorker
-
-    worker = HatchetWorker(hatchet_worker_process, hatchet_test_engine)
-    try:
-        hatchet_worker_process.check_alive()
-    except EngineUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with worker.active():
-        yield worker
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failed test that used ``hatchet_worker`` shows what the worker printed meanwhile."""
-    report = yield
-    worker: Any = (getattr(item, "funcargs", None) or {}).get("hatchet_worker")
-    if report.failed and worker is not None and report.when in ("call", "teardown"):
-        report.sections.append(("hatchet worker output", worker.log or "(nothing)"))
-    return report
+    if not config.pluginmanager.is_registered(pytest_plugin):
+        config.pluginmanager.register(pytest_plugin, pytest_plugin.__name__)

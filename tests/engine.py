@@ -8,10 +8,7 @@ Leave them out explicitly with ``-m "not engine"``.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,63 +18,35 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from django_hatchet.testing.processes import READY_LINE, EngineProcess, ManagedProcess, NotReady
+
 ROOT = Path(__file__).resolve().parent.parent
 GRPC_PORT = os.environ.get("TEST_HATCHET_GRPC_PORT", "7177")
 API_PORT = os.environ.get("TEST_HATCHET_API_PORT", "8988")
 START_TIMEOUT = 900  # The first start builds the engine (about 5 minutes).
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export ") and "=" in line:
-            key, _, value = line[len("export ") :].partition("=")
-            values[key] = value.strip("'\"")
-    return values
+ENGINE_SCRIPT = ROOT / "scripts" / "hatchet-engine"
 
 
 @pytest.fixture(scope="session")
 def hatchet_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Start an engine for this session; yield its ``HATCHET_CLIENT_*`` variables."""
-    directory = tmp_path_factory.mktemp("hatchet-engine")
-    env_file, log_file = directory / "engine.env", directory / "engine.log"
-    env = {
-        **os.environ,
-        "HATCHET_ENGINE_DB": os.environ.get("TEST_HATCHET_ENGINE_DB", "hatchet_engine_test"),
-        "HATCHET_ENGINE_GRPC_PORT": GRPC_PORT,
-        "HATCHET_ENGINE_API_PORT": API_PORT,
-        "HATCHET_ENGINE_ENV_FILE": str(env_file),
-    }
-    with log_file.open("w") as log:
-        process = subprocess.Popen(
-            [str(ROOT / "scripts" / "hatchet-engine"), "start"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    engine = EngineProcess(
+        ENGINE_SCRIPT,
+        tmp_path_factory.mktemp("hatchet-engine"),
+        grpc_port=GRPC_PORT,
+        api_port=API_PORT,
+        database=os.environ.get("TEST_HATCHET_ENGINE_DB", "hatchet_engine_test"),
+    )
+    try:
+        variables = engine.start(START_TIMEOUT)
+    except NotReady:
+        pytest.fail(
+            "The Hatchet engine for the tests did not start (scripts/hatchet-engine start).\n"
+            f"Its log:\n{engine.log.read_text()[-4000:]}",
+            pytrace=False,
         )
-    deadline = time.monotonic() + START_TIMEOUT
-    while not env_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
-            pytest.fail(
-                "The Hatchet engine for the tests did not start (scripts/hatchet-engine start).\n"
-                f"Its log:\n{log_file.read_text()[-4000:]}",
-                pytrace=False,
-            )
-        time.sleep(0.2)
-    time.sleep(0.2)  # The file is written whole, but give the writer a moment.
-    yield read_env_file(env_file)
-    _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    yield variables
+    engine.stop()
 
 
 @pytest.fixture(scope="session")
@@ -118,47 +87,28 @@ def worker_environment(engine: dict[str, str], namespace: str) -> dict[str, str]
     return env
 
 
-class WorkerProcess:
-    """``manage.py runworker`` in a subprocess, as a user starts it."""
+class WorkerProcess(ManagedProcess):
+    """``manage.py runworker`` in a subprocess, as a user starts it (in the test session's
+    process group; stopped with SIGTERM, then SIGKILL after 30 s)."""
 
     def __init__(self, env: dict[str, str], args: list[str], log: Path) -> None:
-        self.log = log
-        self.signal_log: Path | None = None
-        self._file = log.open("w")
-        self.process = subprocess.Popen(
+        super().__init__(
             [sys.executable, "manage.py", "runworker", "--settings=tests.settings", *args],
-            cwd=ROOT,
+            log,
             env=env,
-            stdout=self._file,
-            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            new_group=False,
+            stop_timeout=30,
         )
-
-    def output(self) -> str:
-        return self.log.read_text()
+        self.signal_log: Path | None = None
+        self.start()
 
     def wait_until_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while "waiting for tasks" not in self.output():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(
-                    f"The worker did not start. Its output:\n{self.output()}", pytrace=False
-                )
-            time.sleep(0.1)
-
-    def signal(self, signum: int) -> None:
-        self.process.send_signal(signum)
-
-    def stop(self, timeout: float = 30) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._file.close()
-        return self.process.returncode
+        try:
+            self.wait_for(READY_LINE, timeout)
+        except NotReady:
+            self.stop()
+            pytest.fail(f"The worker did not start. Its output:\n{self.output()}", pytrace=False)
 
 
 @pytest.fixture

@@ -40,11 +40,9 @@ def _imports(node: ast.AST, module_level: bool) -> Iterator[ast.Import | ast.Imp
     for child in ast.iter_child_nodes(node):
         if isinstance(child, (ast.Import, ast.ImportFrom)):
             yield child
-        elif module_level and isinstance(
-            child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-        ):
-            continue
-        elif module_level and isinstance(child, ast.If) and _is_type_checking(child):
+        elif (
+            module_level and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        ) or (module_level and isinstance(child, ast.If) and _is_type_checking(child)):
             continue
         else:
             yield from _imports(child, module_level)

@@ -22,6 +22,7 @@ from django_hatchet.checks import check_jobs_modules, check_settings
 from django_hatchet.conf import conf
 from django_hatchet.encoding import PayloadError, max_payload_bytes
 from django_hatchet.jobs.registry import JobRegistry, registry
+from django_hatchet.testing.processes import READY_LINE
 from tests.admin_fixtures import FAKE_TOKEN, client_for, make_user
 from tests.engine import worker_environment
 from tests.testapp import jobs, tasks
@@ -329,7 +330,7 @@ def test_runworker_with_a_broken_jobs_module_exits_1_naming_it():
         "(django_hatchet.E011) The jobs module tests.testapp.broken_jobs failed to import: "
         "ZeroDivisionError: the module broke on purpose at import" in result.stderr
     )
-    assert "waiting for tasks" not in result.stdout
+    assert READY_LINE not in result.stdout
 
 
 # Unknown job names -----------------------------------------------------------------------

@@ -14,7 +14,6 @@ import os
 import random
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -29,7 +28,8 @@ from django.test import override_settings
 from django_hatchet import RunStatus
 from django_hatchet.engine.client import reset_client
 from django_hatchet.models import OutboxEntry
-from tests.engine import ROOT, _stop, client_settings, read_env_file, worker_environment
+from django_hatchet.testing.processes import READY_LINE, EngineProcess, ManagedProcess, NotReady
+from tests.engine import ENGINE_SCRIPT, ROOT, client_settings, worker_environment
 from tests.testapp import tasks
 from tests.testapp.models import Note
 
@@ -62,51 +62,26 @@ def figures(test: str, **values: Any) -> None:
             out.write(json.dumps({"test": test, **values}) + "\n")
 
 
-class Engine:
+class Engine(EngineProcess):
     """A Hatchet engine of these tests' own, which they stop and start again. Its database
-    outlives the restarts, as a real deployment's does."""
+    outlives the restarts, as a real deployment's does; ``env`` keeps the first start's
+    token, which stays valid across restarts."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.grpc_port, self.api_port = free_port(), free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.env: dict[str, str] = {}
-        self.starts = 0
+        super().__init__(
+            ENGINE_SCRIPT,
+            directory,
+            grpc_port=free_port(),
+            api_port=free_port(),
+            database=os.environ.get("TEST_HATCHET_FAULTS_ENGINE_DB", "hatchet_engine_faults"),
+            log_name="engine-{start}.log",
+        )
 
-    def start(self) -> None:
-        env_file = self.directory / "engine.env"
-        env_file.unlink(missing_ok=True)
-        log = self.directory / f"engine-{self.starts}.log"
-        self.starts += 1
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [str(ROOT / "scripts" / "hatchet-engine"), "start"],
-                env={
-                    **os.environ,
-                    "HATCHET_ENGINE_DB": os.environ.get(
-                        "TEST_HATCHET_FAULTS_ENGINE_DB", "hatchet_engine_faults"
-                    ),
-                    "HATCHET_ENGINE_GRPC_PORT": str(self.grpc_port),
-                    "HATCHET_ENGINE_API_PORT": str(self.api_port),
-                    "HATCHET_ENGINE_ENV_FILE": str(env_file),
-                },
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        if not wait_for(lambda: env_file.exists() or self.process.poll() is not None, 600):
-            pytest.fail(f"The engine did not start:\n{log.read_text()[-3000:]}", pytrace=False)
-        if self.process.poll() is not None:
-            pytest.fail(f"The engine did not start:\n{log.read_text()[-3000:]}", pytrace=False)
-        time.sleep(0.2)
-        fresh = read_env_file(env_file)
-        if not self.env:
-            self.env = fresh  # Keep the first token: it stays valid across restarts.
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
+    def start(self, timeout: float = 600) -> dict[str, str]:
+        try:
+            return super().start(timeout)
+        except NotReady:
+            pytest.fail(f"The engine did not start:\n{self.log.read_text()[-3000:]}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -131,14 +106,12 @@ def on_engine(engine: Engine, fault_namespace: str) -> Iterator[dict[str, Any]]:
     reset_client()
 
 
-class Worker:
+class Worker(ManagedProcess):
     """``manage.py runworker --queue faults`` in its own process group, so that a test can
     kill it whole (main process and the SDK's listener), as a crash or the OOM killer does."""
 
     def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
-        self.log = log
-        self._out = log.open("w")
-        self.process = subprocess.Popen(
+        super().__init__(
             [
                 sys.executable,
                 "manage.py",
@@ -148,39 +121,24 @@ class Worker:
                 "faults",
                 *args,
             ],
-            cwd=ROOT,
+            log,
             env=env,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            cwd=ROOT,
+            stop_timeout=60,
         )
-
-    def output(self) -> str:
-        return self.log.read_text()
+        self.start()
 
     def ready(self, timeout: float = 90) -> None:
-        if not wait_for(
-            lambda: "waiting for tasks" in self.output() or self.process.poll() is not None,
-            timeout,
-        ):
-            pytest.fail(f"The worker did not start:\n{self.output()}", pytrace=False)
+        try:
+            self.wait_for(READY_LINE, timeout)
+        except NotReady as exc:
+            if exc.returncode is None:
+                pytest.fail(f"The worker did not start:\n{self.output()}", pytrace=False)
         if self.process.poll() is not None:
             pytest.fail(f"The worker exited:\n{self.output()}", pytrace=False)
 
     def kill9(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self, timeout: float = 60) -> int | None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._out.close()
-        return self.process.returncode
+        self.kill()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from django_hatchet import RunStatus, send_event
+from django_hatchet.testing.processes import READY_LINE
 from tests.engine import ROOT, worker_environment
 from tests.testapp import tasks
 from tests.testapp.models import Note
@@ -72,7 +73,7 @@ def test_starts_from_every_entry_point(command, hatchet_engine, namespace, tmp_p
             stderr=subprocess.STDOUT,
         )
     try:
-        assert wait_for(lambda: "waiting for tasks" in log.read_text(), 60), log.read_text()
+        assert wait_for(lambda: READY_LINE in log.read_text(), 60), log.read_text()
         assert tasks.on_special_queue.delay().get(timeout=60) == process.pid
     finally:
         process.send_signal(signal.SIGTERM)
@@ -202,7 +203,7 @@ def test_reload_restarts_the_worker_when_code_changes(start_worker):
     first = tasks.on_special_queue.delay().get(timeout=60)
     source = Path(tasks.__file__)
     source.touch()  # A new modification time; the content stays as it is.
-    assert wait_for(lambda: worker.output().count("waiting for tasks") == 2, 60), worker.output()
+    assert wait_for(lambda: worker.output().count(READY_LINE) == 2, 60), worker.output()
     assert f"{source} changed: restarting the worker" in worker.output()
     second = tasks.on_special_queue.delay().get(timeout=60)
     assert second != first  # A new worker process ran it.
@@ -250,7 +251,7 @@ def test_embedded_mode_shares_one_local_engine_with_the_web_process(tmp_path, ha
             stderr=subprocess.STDOUT,
         )
     try:
-        assert wait_for(lambda: "waiting for tasks" in log.read_text(), 120), log.read_text()
+        assert wait_for(lambda: READY_LINE in log.read_text(), 120), log.read_text()
         assert "Embedded engine at 127.0.0.1:7477" in log.read_text()
         with override_settings(
             HATCHET_CLIENT_TOKEN=None,

@@ -1,4 +1,4 @@
-"""The ``hatchet_worker`` fixture (django_hatchet.testing_worker), as a project uses it.
+"""The ``hatchet_worker`` fixture (django_hatchet.testing.worker), as a project uses it.
 
 The engine tests run a small project's own test session with pytester: the plugin comes from
 the installed package's entry point, the engine is the SDK's embedded one, started by the
@@ -17,10 +17,9 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from django_hatchet import engine
 from django_hatchet.backends import Dispatch
 from django_hatchet.runs import JobRun
-from django_hatchet.testing_worker import (
+from django_hatchet.testing.worker import (
     TEST_KEY,
     EngineUnavailable,
     option,
@@ -313,5 +312,5 @@ def test_tagging_adds_the_tests_key_to_every_run_for_its_duration():
     run: JobRun[int] = JobRun("0190a0a0-0000-7000-8000-000000000000", "add", None)  # type: ignore[arg-type]
     dispatch = Dispatch(tasks.add, run, '{"args": [1, 2], "kwargs": {}}')
     with tagging("abc"):
-        assert engine.metadata(dispatch)[TEST_KEY] == "abc"
-    assert TEST_KEY not in engine.metadata(dispatch)
+        assert dispatch.metadata()[TEST_KEY] == "abc"
+    assert TEST_KEY not in dispatch.metadata()

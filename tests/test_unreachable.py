@@ -273,11 +273,12 @@ def test_delay_many_asks_the_engine_again_once_the_break_is_over(
     time.sleep(0.1)
     # The engine is back: the next bulk enqueue is one request again, not one per run.
     requests: list[int] = []
-    monkeypatch.setattr(
-        engine,
-        "trigger_many",
-        lambda name, options, calls: requests.append(len(calls)) or [engine.Sent()] * len(calls),
-    )
+
+    def trigger_many(name: str, options: Any, calls: list[Any]) -> list[Any]:
+        requests.append(len(calls))
+        return [engine.Sent()] * len(calls)
+
+    monkeypatch.setattr(engine, "trigger_many", trigger_many)
     jobs["default"].delay_many([(n,) for n in range(5)])
     assert requests == [5]
     assert OutboxEntry.objects.count() == 1  # Only the first run, enqueued while it was down.

@@ -158,9 +158,9 @@ class EngineBackend(BaseBackend):
                 for d, sent in zip(now, answers, strict=True):
                     _record(d.run, sent)
                     signals.job_enqueued.send(d.job, run=d.run)
-        sent = {id(d) for d in now}
+        done = {id(d) for d in now}
         for d in dispatches:
-            if id(d) not in sent:
+            if id(d) not in done:
                 self.dispatch(d)
 
     def refresh(self, run: JobRun[Any]) -> None:

@@ -39,7 +39,7 @@ class _ContextJobDecorator(Protocol):
 
 
 # The options are typed once, by ``JobArguments`` (django_hatchet.options); only
-# ``takes_context`` is spelled out, because it changes what the decorated job accepts.
+# ``takes_context`` is spelled out here, because it changes what the decorated job accepts.
 @overload
 def job(func: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncJob[P, R]: ...
 @overload

@@ -13,8 +13,7 @@ from typing import Any
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from django_hatchet import job
-from django_hatchet import about
+from django_hatchet import about, job
 
 from .models import DailyReport, Order
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,6 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,19 +27,17 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from .runs import JobRun
+from ..runs import JobRun
+from ..runs.ids import CLOCK_SKEW
+from .processes import READY_LINE, ManagedProcess, NotReady
 
 if TYPE_CHECKING:
-    from .jobs import Job
+    from ..jobs import Job
 
 __all__ = ["TEST_KEY", "EngineConnection", "EngineUnavailable", "HatchetWorker", "WorkerProcess"]
 
 #: The additional metadata key that names the test a run belongs to.
 TEST_KEY = "django_hatchet_test"
-#: The printed line that says the worker has registered its jobs and listens.
-READY_LINE = "waiting for tasks"
-#: Runs are listed from this long before the test started (clocks differ between hosts).
-CLOCK_SKEW = timedelta(minutes=1)
 
 WHAT_TO_SET = (
     "The hatchet_worker fixture starts the SDK's embedded engine: set "
@@ -94,18 +90,23 @@ class EngineConnection:
 
 
 def import_sdk() -> None:
-    """Import the SDK, quietly: hatchet-sdk 1.43 warns when imported (tenacity's deprecated
-    'initial'), which a project's ``filterwarnings = error`` would turn into a failure."""
+    """Import ``django_hatchet.engine.testing`` (and so the SDK), quietly.
+
+    hatchet-sdk 1.43 warns when imported (tenacity's deprecated 'initial'), which a
+    project's ``filterwarnings = error`` would turn into a failure.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", "The 'initial' parameter is deprecated", category=DeprecationWarning
         )
-        from . import engine  # noqa: F401
+        from ..engine import testing  # noqa: F401
 
 
 def start_engine() -> EngineConnection:
     """The running engine named by ``HATCHET_TEST_CLIENT_TOKEN``, or a new embedded one."""
     import_sdk()
+    from ..engine import testing as sdk
+
     token = option("HATCHET_TEST_CLIENT_TOKEN")
     if token:
         return EngineConnection(
@@ -114,9 +115,6 @@ def start_engine() -> EngineConnection:
             option("HATCHET_TEST_CLIENT_SERVER_URL"),
             option("HATCHET_TEST_CLIENT_TLS_STRATEGY"),
         )
-    from hatchet_sdk.config import EmbeddedHatchetConfig
-    from hatchet_sdk.embedded import start_embedded_sidecar
-
     # The SDK reads HATCHET_CLIENT_EMBEDDED_* from the environment; Django settings of the
     # same names stand in for the variables that are not set.
     given: dict[str, Any] = {}
@@ -126,29 +124,25 @@ def start_engine() -> EngineConnection:
         if value and not os.environ.get(variable):
             given[name] = value
     try:
-        sidecar = start_embedded_sidecar(EmbeddedHatchetConfig(**given))
+        sidecar = sdk.start_sidecar(**given)
     except Exception as exc:
         raise EngineUnavailable(
             f"The Hatchet engine for the tests did not start: {type(exc).__name__}: {exc}\n"
             + WHAT_TO_SET
         ) from exc
-    handshake = sidecar.handshake
     return EngineConnection(
-        handshake.token,
-        handshake.grpc_address,
-        handshake.api_url or None,
-        "none",
-        stop=sidecar.stop,
+        sidecar.token, sidecar.grpc_address, sidecar.api_url, "none", stop=sidecar.stop
     )
 
 
 def check_reachable(engine: EngineConnection) -> None:
     """Raise EngineUnavailable unless the engine answers and accepts the token."""
-    from . import engine as sdk
+    import_sdk()
+    from ..engine import testing as sdk
 
     with override_settings(**engine.settings()):
         try:
-            sdk.connect(1, on_retry=lambda *args: None)
+            sdk.check_connection()
         except sdk.EngineError as exc:
             raise EngineUnavailable(f"{exc}\n{WHAT_TO_SET}") from None
 
@@ -200,7 +194,7 @@ CONNECTION_VARIABLES = (
 )
 
 
-class WorkerProcess:
+class WorkerProcess(ManagedProcess):
     """``python -m django runworker`` in a subprocess, on the test database and engine."""
 
     def __init__(self, engine: EngineConnection, directory: Path) -> None:
@@ -214,7 +208,6 @@ class WorkerProcess:
                 "--ds or DJANGO_SETTINGS_MODULE ini option), not settings.configure()."
             )
         self.name = f"{engine.namespace}-worker"
-        self.log = directory / "worker.log"
         (directory / "django_hatchet_test_worker_settings.py").write_text(SETTINGS_MODULE)
         overrides = {**engine.settings(), "DATABASES": worker_databases(settings.DATABASES)}
         env = {k: v for k, v in os.environ.items() if k not in CONNECTION_VARIABLES}
@@ -232,21 +225,21 @@ class WorkerProcess:
         command += ["--slots", option("HATCHET_TEST_WORKER_SLOTS", "10") or "10"]
         command += shlex.split(option("HATCHET_TEST_WORKER_ARGS", "") or "")
         self.command = command
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-
-    def output(self, start: int = 0) -> str:
-        """What the worker printed (from byte ``start`` of its log)."""
-        with self.log.open("rb") as log:
-            log.seek(start)
-            return log.read().decode(errors="replace")
-
-    def size(self) -> int:
-        return self.log.stat().st_size
+        # In the test session's process group, so that a Ctrl-C reaches it too. Stopped
+        # gracefully, then by force after 10 s: the tests are over, what still runs was
+        # cancelled.
+        super().__init__(
+            command,
+            directory / "worker.log",
+            env=env,
+            new_group=False,
+            stop_timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+        self.start()
 
     def check_alive(self) -> None:
+        """Raise EngineUnavailable, with the worker's output, if it has exited."""
         if self.process.poll() is not None:
             raise EngineUnavailable(
                 f"The hatchet_worker process exited (status {self.process.returncode}). "
@@ -254,40 +247,31 @@ class WorkerProcess:
             )
 
     def wait_until_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while READY_LINE not in self.output():
-            self.check_alive()
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EngineUnavailable(
-                    f"The hatchet_worker process did not start within {timeout:.0f} s "
-                    f"(HATCHET_TEST_START_TIMEOUT). Its output:\n{self.output()[-6000:]}"
-                )
-            time.sleep(0.1)
-
-    def stop(self, timeout: float = 10) -> None:
-        """Stop the worker: gracefully, then by force (the tests are over: what still runs
-        was cancelled)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Wait until the worker listens; raise EngineUnavailable if it exits or is not ready
+        within ``timeout`` seconds (then it is stopped)."""
+        try:
+            self.wait_for(READY_LINE, timeout)
+        except NotReady as exc:
+            if exc.returncode is not None:
+                self.check_alive()
+            raise EngineUnavailable(
+                f"The hatchet_worker process did not start within {timeout:.0f} s "
+                f"(HATCHET_TEST_START_TIMEOUT). Its output:\n{self.output()[-6000:]}"
+            ) from None
 
 
 @contextmanager
 def tagging(tag: str) -> Iterator[None]:
     """Add ``TEST_KEY: tag`` to the metadata of every run this process triggers (every
     thread, a live server's too); the runs a job enqueues inherit it on the worker."""
-    from . import engine
+    import_sdk()
+    from ..engine import testing as sdk
 
-    engine.EXTRA_METADATA[TEST_KEY] = tag
+    sdk.tag_runs(TEST_KEY, tag)
     try:
         yield
     finally:
-        engine.EXTRA_METADATA.pop(TEST_KEY, None)
+        sdk.tag_runs(TEST_KEY, None)
 
 
 class HatchetWorker:
@@ -309,35 +293,19 @@ class HatchetWorker:
     def runs(self, job: Job[Any, Any] | str | None = None) -> list[JobRun[Any]]:
         """This test's runs (of ``job``), oldest first, as the engine lists them now: the
         runs the test enqueued and the runs those enqueued on the worker."""
-        from . import engine
-        from .backends import get_backend
+        import_sdk()
+        from ..backends import get_backend
+        from ..engine import testing as sdk
 
         name = job if isinstance(job, str) or job is None else job.name
-        rows = (
-            engine.get_client()
-            .runs.list(
-                since=self.started_at - CLOCK_SKEW,
-                additional_metadata={TEST_KEY: self.tag},
-                limit=1000,
-                include_payloads=False,
-            )
-            .rows
-            or []
-        )
-        rows.sort(key=lambda row: row.created_at or row.metadata.created_at)
+        tagged = sdk.list_runs_tagged(TEST_KEY, self.tag, self.started_at - CLOCK_SKEW)
         backend = get_backend()
         found: list[JobRun[Any]] = []
-        for row in rows:
-            metadata = row.additional_metadata or {}
-            job_name = str(metadata.get(engine.JOB_KEY) or "")
-            if name is not None and job_name != name:
+        for row in tagged:
+            if name is not None and row.job_name != name:
                 continue
-            run: JobRun[Any] = JobRun(
-                str(metadata.get(engine.RUN_ID_KEY) or row.workflow_run_external_id),
-                job_name,
-                backend,
-            )
-            run.engine_run_id = row.workflow_run_external_id
+            run: JobRun[Any] = JobRun(row.run_id, row.job_name, backend)
+            run.engine_run_id = row.engine_run_id
             run.refresh()
             found.append(run)
         return found
@@ -350,7 +318,7 @@ class HatchetWorker:
         deadline = time.monotonic() + timeout
         while True:
             runs = self.runs(job)
-            finished = [run for run in runs if run._status.is_finished]
+            finished = [run for run in runs if run.known_status.is_finished]
             if len(finished) >= count:
                 return finished
             self.process.check_alive()
@@ -366,24 +334,12 @@ class HatchetWorker:
     def cancel_unfinished(self) -> None:
         """Cancel this test's runs that are still queued, running or scheduled, so that none
         reaches the next test."""
-        from hatchet_sdk.clients.rest.models.v1_task_status import V1TaskStatus
-        from hatchet_sdk.features.runs import BulkCancelReplayOpts, RunFilter
+        import_sdk()
+        from ..engine import testing as sdk
 
-        from . import engine
-
-        client = engine.get_client()
-        for schedule in client.scheduled.list(additional_metadata={TEST_KEY: self.tag}).rows or []:
-            client.scheduled.delete(schedule.metadata.id)
-        if any(not run._status.is_finished for run in self.runs()):
-            client.runs.bulk_cancel(
-                BulkCancelReplayOpts(
-                    filters=RunFilter(
-                        since=self.started_at - CLOCK_SKEW,
-                        statuses=[V1TaskStatus.QUEUED, V1TaskStatus.RUNNING],
-                        additional_metadata={TEST_KEY: self.tag},
-                    )
-                )
-            )
+        sdk.delete_schedules_tagged(TEST_KEY, self.tag)
+        if any(not run.known_status.is_finished for run in self.runs()):
+            sdk.cancel_runs_tagged(TEST_KEY, self.tag, self.started_at - CLOCK_SKEW)
 
     @contextmanager
     def active(self) -> Iterator[HatchetWorker]:

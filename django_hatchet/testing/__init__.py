@@ -4,7 +4,8 @@
 ``mail.outbox``; ``virtual_clock()`` runs jobs inline but holds the ones with a countdown or
 eta until the test moves the clock past their time. Both work whatever the settings say (no
 engine is contacted), and both keep the JSON round trip and the on-commit rule of real
-dispatch. The pytest plugin (``django_hatchet.pytest_plugin``) exposes them as fixtures.
+dispatch. The pytest plugin (``django_hatchet.testing.pytest_plugin``) exposes them as
+fixtures, and the ``hatchet_worker`` fixture (``worker``) runs jobs on a real engine.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.utils import timezone
 
-from . import encoding
-from .backends import BaseBackend, Dispatch, InlineBackend, override
-from .backends.inline import not_run
-from .jobs import Job, Priority
-from .runs import JobRun, RunStatus
+from .. import encoding
+from ..backends import BaseBackend, Dispatch, InlineBackend, override
+from ..backends.inline import not_run
+from ..jobs import Job
+from ..options import Priority
+from ..runs import JobRun, RunStatus
 
 __all__ = ["CapturedRun", "CapturedRuns", "VirtualClock", "capture_jobs", "virtual_clock"]
 
@@ -48,7 +50,7 @@ class CapturedRun:
     def execute(self) -> JobRun[Any]:
         """Run it now, inline, updating its handle; return the handle."""
         assert self._dispatch is not None
-        self.run._backend = _inline
+        self.run.hand_to(_inline)
         _inline.dispatch(self._dispatch)
         return self.run
 
@@ -92,7 +94,7 @@ class CapturedRuns(list[CapturedRun]):
 
     def run_all(self) -> list[JobRun[Any]]:
         """Run every captured run that has not run yet, inline, in order."""
-        pending = [c for c in self if c.run._backend is not _inline]
+        pending = [c for c in self if c.run.backend is not _inline]
         return [c.execute() for c in pending]
 
 
@@ -108,10 +110,10 @@ class CaptureBackend(BaseBackend):
     def dispatch(self, dispatch: Dispatch) -> None:
         call = encoding.loads(dispatch.payload)
         run = dispatch.run
-        run._status = RunStatus.SCHEDULED if dispatch.run_at else RunStatus.QUEUED
+        run.moved_to(RunStatus.SCHEDULED if dispatch.run_at else RunStatus.QUEUED)
         self.captured.append(
             CapturedRun(
-                dispatch.job,
+                cast("Job[Any, Any]", dispatch.job),
                 call["args"],
                 call["kwargs"],
                 run,
@@ -156,7 +158,7 @@ class VirtualClock(InlineBackend):
 
     def dispatch(self, dispatch: Dispatch) -> None:
         if dispatch.run_at is not None and dispatch.run_at > self.time:
-            dispatch.run._status = RunStatus.SCHEDULED
+            dispatch.run.moved_to(RunStatus.SCHEDULED)
             heapq.heappush(self._waiting, (dispatch.run_at, next(self._order), dispatch))
             return
         super().dispatch(dispatch)
