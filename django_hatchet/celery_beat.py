@@ -18,7 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import encoding
-from .crons import schedule_error
+from .crons.grammar import FIELDS as CRON_FIELDS
+from .crons.grammar import schedule_error
 from .job_registry import JobRegistry, registry
 
 DEFAULT_SETTING = "CELERY_BEAT_SCHEDULE"
@@ -143,13 +144,21 @@ class _Field:
     names: Mapping[str, int]
 
 
-#: Celery's crontab arguments, in the order of a cron expression's fields.
-_FIELDS = (
-    _Field("minute", 0, 59, {}),
-    _Field("hour", 0, 23, {}),
-    _Field("day_of_month", 1, 31, {}),
-    _Field("month_of_year", 1, 12, _MONTHS),
-    _Field("day_of_week", 0, 6, _WEEKDAYS),
+#: Celery's crontab arguments, in the order of a 5-field cron expression's fields, with the
+#: bounds of the cron grammar.
+_FIELDS = tuple(
+    _Field(name, low, high, names)
+    for (name, names), (_, low, high) in zip(
+        (
+            ("minute", {}),
+            ("hour", {}),
+            ("day_of_month", {}),
+            ("month_of_year", _MONTHS),
+            ("day_of_week", _WEEKDAYS),
+        ),
+        CRON_FIELDS[1:],  # No seconds.
+        strict=True,
+    )
 )
 
 

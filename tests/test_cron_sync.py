@@ -12,21 +12,11 @@ from typing import Any, TypeVar
 import pytest
 from django.test import override_settings
 
-from django_hatchet import cron_sync
-from django_hatchet.cron_sync import (
-    NAMESPACE_KEY,
-    OWNER_KEY,
-    Action,
-    CronPlan,
-    EngineCron,
-    diff,
-    engine_name,
-    next_fire,
-    next_runs,
-    parse_schedule,
-)
-from django_hatchet.crons import Cron, load_crons
+from django_hatchet.crons import Cron, load_crons, next_fire, next_runs, parse_schedule
+from django_hatchet.crons import sync as cron_sync
+from django_hatchet.crons.sync import Action, CronPlan, diff, engine_name
 from django_hatchet.engine import crons as api
+from django_hatchet.engine.crons import NAMESPACE_KEY, OWNER_KEY, EngineCron
 
 UTC = timezone.utc
 F = TypeVar("F", bound=Callable[..., Any])
