@@ -12,21 +12,13 @@ from typing import Any, TypeVar
 import pytest
 from django.test import override_settings
 
-from django_hatchet import cron_sync
-from django_hatchet.cron_sync import (
-    NAMESPACE_KEY,
-    OWNER_KEY,
-    Action,
-    CronPlan,
-    EngineCron,
-    diff,
-    engine_name,
-    next_fire,
-    next_runs,
-    parse_schedule,
-)
-from django_hatchet.crons import Cron, load_crons
+from django_hatchet.crons import Cron, load_crons, next_fire, next_runs, parse_schedule
+from django_hatchet.crons import sync as cron_sync
+from django_hatchet.crons.sync import Action, CronPlan, diff, engine_name
 from django_hatchet.engine import crons as api
+from django_hatchet.engine.crons import EngineCron
+from django_hatchet.jobs.registry import registry
+from django_hatchet.runs.metadata import NAMESPACE_KEY, OWNER_KEY
 
 UTC = timezone.utc
 F = TypeVar("F", bound=Callable[..., Any])
@@ -392,7 +384,7 @@ def test_a_cron_removed_from_the_settings_is_deleted() -> None:
 @on_engine
 def test_crons_made_elsewhere_are_left_alone() -> None:
     client = api.client()
-    api.register_job(client, "tests.echo")
+    api.register_job(client, "tests.echo", registry["tests.echo"].options)
     untagged = client.cron.create(
         workflow_name="tests.echo",
         cron_name="made-by-hand",

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from django_hatchet import cron_sync
 from django_hatchet.crons import load_crons
+from django_hatchet.crons import sync as cron_sync
 from django_hatchet.engine import crons as api
 
 

@@ -97,8 +97,7 @@ def _seconds(value: timedelta) -> str:
 
 def cron_rows() -> tuple[dict[str, list[dict[str, Any]]], str]:
     """Crons by job, with their next fire time; and an error if HATCHET_CRONS is wrong."""
-    from ..cron_sync import next_runs
-    from ..crons import load_crons
+    from ..crons import load_crons, next_runs
 
     try:
         crons = load_crons()

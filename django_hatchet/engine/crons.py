@@ -1,30 +1,60 @@
 """The engine's side of the crons: listing, creating, pausing and deleting them (see
-``cron_sync`` for the plan these carry out)."""
+``django_hatchet.crons.sync`` for the plan these carry out).
+
+This module knows the engine's records only; what a cron of ``HATCHET_CRONS`` becomes on the
+engine (its name, input and metadata) is decided by the sync, which hands ``create`` a
+``NewCron``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..cron_sync import (
-    ALREADY_EXISTS,
-    NAMESPACE_KEY,
-    OWNER_KEY,
-    PAGE_SIZE,
-    WORKFLOW_NOT_FOUND,
-    EngineCron,
-    cron_input,
-    cron_metadata,
-    cron_priority,
-    engine_name,
-)
-from ..crons import Cron
-from ..job_registry import registry
-from . import EngineError, get_client, tasks_for
+from ..options import JobOptions
+from ..runs.metadata import NAMESPACE_KEY, OWNER_KEY
+from .client import EngineError, get_client
+from .definitions import workflow_definition
 
 if TYPE_CHECKING:
     from hatchet_sdk import Hatchet
     from hatchet_sdk.clients.rest.exceptions import ApiException
     from hatchet_sdk.clients.rest.models.cron_workflows import CronWorkflows
+
+
+PAGE_SIZE = 500  # The engine lists 50 crons a page unless told otherwise.
+ALREADY_EXISTS = "already exists"
+WORKFLOW_NOT_FOUND = "workflow not found"
+
+
+@dataclass(frozen=True)
+class EngineCron:
+    """A cron on the engine that this app owns."""
+
+    id: str
+    name: str  # Its name in HATCHET_CRONS (the owner tag).
+    engine_name: str
+    job: str
+    schedule: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    enabled: bool
+    priority: int | None
+
+
+@dataclass(frozen=True)
+class NewCron:
+    """A cron for ``create`` to make, as the engine takes it."""
+
+    name: str  # Its name in HATCHET_CRONS (for messages).
+    engine_name: str
+    job: str
+    schedule: str
+    input: dict[str, Any]
+    metadata: dict[str, str]
+    priority: int
+    #: The job's options: its definition is registered first if the engine does not know it.
+    options: JobOptions
 
 
 def client() -> Hatchet:
@@ -123,39 +153,38 @@ def list_owned(client: Hatchet | None = None) -> list[EngineCron]:
     return [_engine_cron(row, namespace) for row in rows if _is_ours(row, namespace)]
 
 
-def create(client: Hatchet, cron: Cron) -> str:
+def create(client: Hatchet, cron: NewCron) -> str:
     """Create the cron; return its id. One that exists already (another process made it)
     counts as made. A job the engine does not know yet is registered first."""
     from hatchet_sdk.clients.rest.exceptions import ApiException
 
     namespace = client.namespace
-    name = engine_name(cron, namespace)
     for attempt in (1, 2):
         try:
-            return _create(client, cron, name, namespace)
+            return _create(client, cron)
         except ApiException as exc:
             reason = _reason(exc)
             if exc.status == 400 and ALREADY_EXISTS in reason:
-                found = _find(client, namespace + cron.job, name, cron.schedule)
+                found = _find(client, namespace + cron.job, cron.engine_name, cron.schedule)
                 if found is not None:
                     return found
             elif exc.status == 400 and WORKFLOW_NOT_FOUND in reason and attempt == 1:
-                register_job(client, cron.job)
+                register_job(client, cron.job, cron.options)
                 continue
             raise _engine_error(f"create the cron {cron.name!r}", exc) from None
     raise AssertionError("unreachable")
 
 
-def _create(client: Hatchet, cron: Cron, name: str, namespace: str) -> str:
+def _create(client: Hatchet, cron: NewCron) -> str:
     from hatchet_sdk import Priority
 
     row = client.cron.create(
         workflow_name=cron.job,
-        cron_name=name,
+        cron_name=cron.engine_name,
         expression=cron.schedule,
-        input=cron_input(cron),
-        additional_metadata=cron_metadata(cron, namespace),
-        priority=Priority(cron_priority(cron)),
+        input=cron.input,
+        additional_metadata=cron.metadata,
+        priority=Priority(cron.priority),
     )
     return row.metadata.id
 
@@ -165,14 +194,13 @@ def _find(client: Hatchet, workflow_name: str, name: str, schedule: str) -> str 
     return next((r.metadata.id for r in rows if r.cron == schedule), None)
 
 
-def register_job(client: Hatchet, job_name: str) -> None:
+def register_job(client: Hatchet, job_name: str, options: JobOptions) -> None:
     """Register a job's workflow, as its worker will (the same definition, so the same
     version): a cron can be made only for a workflow the engine knows."""
     import grpc
 
-    [task] = tasks_for([registry[job_name]])
     try:
-        client._client.admin.put_workflow(task.to_proto())
+        client._client.admin.put_workflow(workflow_definition(job_name, options))
     except grpc.RpcError as exc:
         raise EngineError(
             f"Could not register the job {job_name!r} on the Hatchet engine: "

@@ -12,7 +12,7 @@ from ..conf import conf
 from ..options import JobOptions
 from .client import get_client
 
-__all__ = ["QUEUE_LABEL", "Task", "task_options", "tasks_for"]
+__all__ = ["QUEUE_LABEL", "Task", "task_options", "tasks_for", "workflow_definition"]
 
 Task = BaseWorkflow[Any]
 
@@ -64,6 +64,17 @@ def task_options(name: str, options: JobOptions) -> dict[str, Any]:
         if options.idempotency
         else None,
     }
+
+
+def _never_run(input: Any, ctx: Any) -> None:
+    raise RuntimeError("A job's definition registered from outside a worker is never run there.")
+
+
+def workflow_definition(name: str, options: JobOptions) -> Any:
+    """The definition a worker registers for this job (the same, so the same version), to
+    register it from another process: the function a task runs is not part of it."""
+    (task,) = tasks_for([(name, options, _never_run)])
+    return task.to_proto()
 
 
 def tasks_for(jobs: Iterable[tuple[str, JobOptions, Callable[..., Any]]]) -> list[Task]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -15,7 +14,7 @@ from hatchet_sdk.types.trigger import ScheduleTriggerWorkflowOptions, TriggerWor
 from ..options import JobOptions
 from ..runs.metadata import RUN_ID_KEY
 from .client import get_client, registered, unreachable
-from .definitions import tasks_for
+from .definitions import workflow_definition
 
 __all__ = [
     "Call",
@@ -53,10 +52,6 @@ class Call(NamedTuple):
     priority: int | None
 
 
-def _never_run(input: Any, ctx: Any) -> None:
-    raise RuntimeError("A job's definition registered for dispatch is never run here.")
-
-
 def ensure_registered(name: str, options: JobOptions) -> None:
     """Put the job's definition on the engine, once per process, before its first run.
 
@@ -66,10 +61,8 @@ def ensure_registered(name: str, options: JobOptions) -> None:
     a worker for it starts (or its schedule timeout fails it)."""
     if name in registered:
         return
-    function: Callable[..., Any] = _never_run
     try:
-        (task,) = tasks_for([(name, options, function)])
-        get_client()._client.admin.put_workflow(task.to_proto())
+        get_client()._client.admin.put_workflow(workflow_definition(name, options))
     except grpc.RpcError as exc:
         if unreachable(exc) is not None:
             raise  # The dispatch fails alike, and its policy applies.

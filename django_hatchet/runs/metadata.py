@@ -8,6 +8,10 @@ RUN_ID_KEY = "django_hatchet_run_id"
 JOB_KEY = "django_hatchet_job"
 #: The model instance a run is about (``app_label.model:pk``; ``@about``).
 OBJECT_KEY = "django_hatchet_object"
+#: The cron (its name in ``HATCHET_CRONS``) and the namespace of a cron this app owns on the
+#: engine; the runs it starts carry them too.
+OWNER_KEY = "django_hatchet_cron"
+NAMESPACE_KEY = "django_hatchet_namespace"
 
 #: Metadata added to every run this process triggers, from any thread (the ``hatchet_worker``
 #: test fixture tags a test's runs with it).

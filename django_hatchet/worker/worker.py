@@ -152,7 +152,7 @@ class Worker:
         address = worker.connect(self.connect_attempts, on_retry=self._say_retry)
         if conf.RATE_LIMITS:
             worker.put_rate_limits(conf.RATE_LIMITS)
-        from ..cron_sync import sync_crons
+        from ..crons.sync import sync_crons
 
         plan = sync_crons(self.crons)
         self.write(self.banner(address, plan.next_runs))

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ...crons import FIELDS as CRON_FIELDS
-from ...crons import schedule_error
+from ...crons.grammar import FIELDS, schedule_error
 from .schedules import CRONTAB_FIELDS, CannotMap, Crontab, describe_period
 
 #: A step such as '5-55/10' becomes a comma list; longer lists are left to a person.
@@ -37,7 +36,7 @@ class _Field:
 _FIELDS = tuple(
     _Field(name, low, high, names)
     for name, (_, low, high), names in zip(
-        CRONTAB_FIELDS, CRON_FIELDS, ({}, {}, {}, _MONTHS, _WEEKDAYS), strict=True
+        CRONTAB_FIELDS, FIELDS[1:], ({}, {}, {}, _MONTHS, _WEEKDAYS), strict=True
     )
 )
 

@@ -10,7 +10,7 @@ from ...crons import Cron, load_crons
 from ...worker import inline_message
 
 if TYPE_CHECKING:
-    from ...cron_sync import CronChange, CronPlan
+    from ...crons.sync import CronChange, CronPlan
 
 #: How each kind of change reads in the list.
 STATES = {
@@ -50,19 +50,20 @@ class Command(BaseCommand):
             crons = load_crons()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from None
-        from ... import cron_sync, engine
+        from ...crons import sync
+        from ...engine import client as engine
 
         try:
             engine.client_config()
         except ImproperlyConfigured as exc:  # A token that is not a JWT, say (never quoted).
             raise CommandError(str(exc)) from None
         try:
-            plan = cron_sync.plan_crons(crons)
+            plan = sync.plan_crons(crons)
             if options["apply"]:
                 self.write_changes(plan)
                 done = len(plan.pending())
                 if done:
-                    cron_sync.apply(plan)
+                    sync.apply(plan)
                     self.stdout.write(f"Applied {done} change{'s' if done != 1 else ''}.")
             elif options["plan"]:
                 self.write_changes(plan)

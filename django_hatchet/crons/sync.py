@@ -5,7 +5,8 @@ nothing; ``apply()`` carries the plan out; ``sync_crons()`` does both, at every 
 and in ``manage.py hatchet_crons --apply``.
 
 A cron is ours when its additional metadata carries ``OWNER_KEY`` (the cron's name in
-``HATCHET_CRONS``) and ``NAMESPACE_KEY`` (the client's namespace); crons created any other
+``HATCHET_CRONS``) and ``NAMESPACE_KEY`` (the client's namespace; both keys are defined in
+``django_hatchet.engine.crons``, which lists the engine's crons); crons created any other
 way are never touched. The cron's name on the engine is its name with a digest of what the
 engine's ticker keeps in memory (input, metadata, priority): the ticker knows a cron by
 (workflow version, expression, name) and keeps firing the input it first saw under that
@@ -24,143 +25,15 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .conf import conf
-from .crons import Cron, schedule_error
-from .jobs.registry import registry
+from ..jobs.registry import registry
+from ..runs.metadata import JOB_KEY, NAMESPACE_KEY, OWNER_KEY
+from .declared import Cron, declared_names, next_runs
 
-#: Additional metadata of the crons this app owns (and of the runs they start).
-OWNER_KEY = "django_hatchet_cron"
-NAMESPACE_KEY = "django_hatchet_namespace"
-
-PAGE_SIZE = 500  # The engine lists 50 crons a page unless told otherwise.
-ALREADY_EXISTS = "already exists"
-WORKFLOW_NOT_FOUND = "workflow not found"
-
-
-# Next fire times --------------------------------------------------------------------------
-
-# The engine's cron parser (robfig/cron v3, with optional seconds) spells descriptors so.
-DESCRIPTORS = {
-    "@yearly": "0 0 0 1 1 *",
-    "@annually": "0 0 0 1 1 *",
-    "@monthly": "0 0 0 1 * *",
-    "@weekly": "0 0 0 * * 0",
-    "@daily": "0 0 0 * * *",
-    "@hourly": "0 0 * * * *",
-}
-BOUNDS = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-YEARS_AHEAD = 5  # As the engine's parser: a schedule with no time in 5 years never fires.
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A parsed cron expression: the values each field allows, in UTC."""
-
-    seconds: frozenset[int]
-    minutes: frozenset[int]
-    hours: frozenset[int]
-    days: frozenset[int]
-    months: frozenset[int]
-    weekdays: frozenset[int]  # 0 is Sunday.
-    days_star: bool
-    weekdays_star: bool
-
-    def day_matches(self, when: datetime) -> bool:
-        """robfig's rule: if day of month or day of week is '*', both must match; if both
-        are restricted, either may."""
-        in_month = when.day in self.days
-        in_week = (when.isoweekday() % 7) in self.weekdays
-        if self.days_star or self.weekdays_star:
-            return in_month and in_week
-        return in_month or in_week
-
-
-def parse_schedule(expression: str) -> Schedule:
-    """Parse a schedule in the syntax ``HATCHET_CRONS`` accepts; raise ValueError if wrong."""
-    text = expression.strip()
-    error = schedule_error(text)
-    if error:
-        raise ValueError(f"{expression!r} is not a valid schedule: {error}")
-    parts = DESCRIPTORS.get(text, text).split()
-    if len(parts) == 5:
-        parts = ["0", *parts]
-    fields = [
-        _parse_field(part, low, high) for part, (low, high) in zip(parts, BOUNDS, strict=True)
-    ]
-    return Schedule(
-        seconds=fields[0][0],
-        minutes=fields[1][0],
-        hours=fields[2][0],
-        days=fields[3][0],
-        months=fields[4][0],
-        weekdays=fields[5][0],
-        days_star=fields[3][1],
-        weekdays_star=fields[5][1],
-    )
-
-
-def _parse_field(part: str, low: int, high: int) -> tuple[frozenset[int], bool]:
-    """(values, star): star as robfig sets it, for '*' with no step above 1."""
-    values: set[int] = set()
-    star = False
-    for item in part.split(","):
-        span, _, step_text = item.partition("/")
-        step = int(step_text) if step_text else 1
-        if span == "*":
-            start, end = low, high
-            star = star or step == 1
-        elif "-" in span:
-            first, last = span.split("-")
-            start, end = int(first), int(last)
-        else:
-            start = end = int(span)
-            if step_text:  # "n/step" means "n-max/step" (not accepted by our checks).
-                end = high
-        values.update(range(start, end + 1, step))
-    return frozenset(values), star
-
-
-def next_fire(expression: str, after: datetime | None = None) -> datetime | None:
-    """The first time after ``after`` (default: now) that ``expression`` fires, in UTC;
-    None if it never fires within five years (e.g. '0 0 30 2 *')."""
-    schedule = parse_schedule(expression)
-    now = after if after is not None else datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("next_fire() needs an aware datetime")
-    t = now.astimezone(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
-    last_year = t.year + YEARS_AHEAD
-    while t.year <= last_year:
-        if t.month not in schedule.months:
-            year, month = (t.year + 1, 1) if t.month == 12 else (t.year, t.month + 1)
-            t = t.replace(year=year, month=month, day=1, hour=0, minute=0, second=0)
-        elif not schedule.day_matches(t):
-            t = t.replace(hour=0, minute=0, second=0) + timedelta(days=1)
-        elif t.hour not in schedule.hours:
-            t = t.replace(minute=0, second=0) + timedelta(hours=1)
-        elif t.minute not in schedule.minutes:
-            t = t.replace(second=0) + timedelta(minutes=1)
-        elif t.second not in schedule.seconds:
-            t += timedelta(seconds=1)
-        else:
-            return t
-    return None
-
-
-def format_time(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def next_runs(crons: Iterable[Cron], after: datetime | None = None) -> dict[str, str]:
-    """Cron name -> next fire time (ISO 8601, UTC) of the enabled crons that ever fire."""
-    now = after if after is not None else datetime.now(timezone.utc)
-    found = {c.name: next_fire(c.schedule, now) for c in crons if c.enabled}
-    return {name: format_time(when) for name, when in found.items() if when is not None}
-
-
-# The plan ---------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    # Types only: the engine package loads the SDK, which this module does when it talks to it.
+    from ..engine.crons import EngineCron, NewCron
 
 
 class Action(enum.Enum):
@@ -168,21 +41,6 @@ class Action(enum.Enum):
     UPDATE = "update"
     DELETE = "delete"
     UNCHANGED = "unchanged"
-
-
-@dataclass(frozen=True)
-class EngineCron:
-    """A cron on the engine that this app owns."""
-
-    id: str
-    name: str  # Its name in HATCHET_CRONS (the owner tag).
-    engine_name: str
-    job: str
-    schedule: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-    enabled: bool
-    priority: int | None
 
 
 @dataclass(frozen=True)
@@ -265,8 +123,7 @@ def cron_input(cron: Cron) -> dict[str, Any]:
 
 
 def cron_metadata(cron: Cron, namespace: str) -> dict[str, str]:
-    from .engine import JOB_KEY
-
+    """Return the additional metadata of the cron on the engine (its runs carry it too)."""
     return {OWNER_KEY: cron.name, NAMESPACE_KEY: namespace, JOB_KEY: cron.job}
 
 
@@ -279,6 +136,22 @@ def engine_name(cron: Cron, namespace: str) -> str:
     }
     digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
     return f"{cron.name}-{digest[:8]}"
+
+
+def new_cron(cron: Cron, namespace: str) -> NewCron:
+    """Return what the engine is to create for ``cron``."""
+    from ..engine.crons import NewCron
+
+    return NewCron(
+        name=cron.name,
+        engine_name=engine_name(cron, namespace),
+        job=cron.job,
+        schedule=cron.schedule,
+        input=cron_input(cron),
+        metadata=cron_metadata(cron, namespace),
+        priority=cron_priority(cron),
+        options=registry[cron.job].options,
+    )
 
 
 def diff(
@@ -329,18 +202,13 @@ def _change(cron: Cron, rows: tuple[EngineCron, ...], namespace: str) -> CronCha
     return CronChange(cron.name, action, cron, current, kept is None, delete, enable)
 
 
-def declared_names() -> set[str]:
-    value = conf.CRONS
-    return set(value) if isinstance(value, dict) else set()
-
-
 def plan_crons(crons: list[Cron]) -> CronPlan:
     """Compare ``crons`` with this app's crons on the engine; write nothing.
 
     An owned cron on the engine that is neither in ``crons`` nor in ``HATCHET_CRONS`` is to
     be deleted.
     """
-    from .engine import crons as api
+    from ..engine import crons as api
 
     client = api.client()
     namespace = client.namespace
@@ -356,12 +224,13 @@ def apply(plan: CronPlan) -> None:
     """Carry the plan out: create first, then delete what the new crons replace."""
     if not plan.pending():
         return
-    from .engine import crons as api
+    from ..engine import crons as api
 
     client = api.client()
     for change in plan.pending():
         if change.create and change.cron is not None:
-            new_id = api.create(client, change.cron)
+            # Under the namespace the plan compared in (the client's), as diff() named it.
+            new_id = api.create(client, new_cron(change.cron, plan.namespace))
             if not change.cron.enabled:
                 api.set_enabled(client, new_id, False)
         for cron_id, enabled in change.enable:

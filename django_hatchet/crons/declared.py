@@ -1,38 +1,25 @@
-"""``HATCHET_CRONS``: parsing and validating the crons declared in settings.
+"""``HATCHET_CRONS``: reading and validating the crons declared in settings.
 
-Registering them with the engine is the worker's job; here they are read and checked, so
-that a mistake is reported by ``manage.py check`` rather than by the engine.
+Registering them with the engine is the worker's job (``sync``); here they are read and
+checked, so that a mistake is reported by ``manage.py check`` rather than by the engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from . import encoding
-from .conf import conf, setting_error
-from .jobs.registry import JobRegistry, registry
-from .options import NAME_RE
+from .. import encoding
+from ..conf import conf, setting_error
+from ..jobs.registry import JobRegistry, registry
+from ..options import NAME_RE
+from .grammar import SCHEDULE_HINT, format_time, next_fire, schedule_error
 
-DESCRIPTORS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"})
 KEYS = frozenset({"job", "schedule", "args", "kwargs", "enabled"})
-# (name, lowest, highest) of each field, as the engine's cron parser numbers them.
-FIELDS = (
-    ("minute", 0, 59),
-    ("hour", 0, 23),
-    ("day of month", 1, 31),
-    ("month", 1, 12),
-    ("day of week", 0, 6),
-)
-SECONDS = ("second", 0, 59)
-SCHEDULE_HINT = (
-    "Use 5 fields (minute hour day-of-month month day-of-week), or 6 with leading seconds, "
-    "each '*' or numbers with '*/', '-' and ',' (e.g. '*/15 * * * *', '0 3 * * 1-5'); "
-    "or one of " + ", ".join(sorted(DESCRIPTORS)) + ". Names such as MON or JAN are not accepted."
-)
 
 
 @dataclass(frozen=True)
@@ -55,43 +42,6 @@ class Problem:
     msg: str
     hint: str
     cron: str
-
-
-def schedule_error(schedule: str) -> str | None:
-    """Return why the engine would refuse ``schedule``, or None if it would accept it."""
-    text = schedule.strip()
-    if text in DESCRIPTORS:
-        return None
-    parts = text.split()
-    if len(parts) not in (5, 6):
-        return f"it has {len(parts)} fields, not 5 or 6"
-    fields = ((SECONDS,) if len(parts) == 6 else ()) + FIELDS
-    for part, (what, low, high) in zip(parts, fields, strict=True):
-        error = _field_error(part, low, high)
-        if error:
-            return f"the {what} field {error}"
-    return None
-
-
-def _field_error(part: str, low: int, high: int) -> str | None:
-    for item in part.split(","):
-        if item == "*":
-            continue
-        where = repr(part) if item == part else f"{part!r} has {item!r}, which"
-        if item.startswith("*/"):
-            step = item[2:]
-            if not step.isdigit() or int(step) == 0:
-                return f"{where} has a step {step!r} that is not a whole number above 0"
-            continue
-        bounds = item.split("-")
-        if len(bounds) > 2 or not all(b.isdigit() for b in bounds):
-            return f"{where} is not '*', a number, a range 'a-b' or a step '*/n'"
-        numbers = [int(b) for b in bounds]
-        if not all(low <= n <= high for n in numbers):
-            return f"{where} is outside {low}-{high}"
-        if numbers[0] > numbers[-1]:
-            return f"{where} is a range that ends before it starts"
-    return None
 
 
 def cron_problems(value: object, jobs: JobRegistry = registry) -> list[Problem]:
@@ -163,8 +113,6 @@ def _entry_problems(name: object, entry: object, jobs: JobRegistry) -> Iterable[
             label,
         )
     else:
-        from .cron_sync import next_fire
-
         if next_fire(entry["schedule"]) is None:
             yield Problem(
                 "django_hatchet.E010",
@@ -229,3 +177,16 @@ def load_crons(jobs: JobRegistry = registry) -> list[Cron]:
         )
         for name, entry in value.items()
     ]
+
+
+def declared_names() -> set[str]:
+    """Return the names of ``HATCHET_CRONS``, even when its entries have mistakes."""
+    value = conf.CRONS
+    return set(value) if isinstance(value, dict) else set()
+
+
+def next_runs(crons: Iterable[Cron], after: datetime | None = None) -> dict[str, str]:
+    """Cron name -> next fire time (ISO 8601, UTC) of the enabled crons that ever fire."""
+    now = after if after is not None else datetime.now(timezone.utc)
+    found = {c.name: next_fire(c.schedule, now) for c in crons if c.enabled}
+    return {name: format_time(when) for name, when in found.items() if when is not None}
