@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from django_hatchet import RunStatus, send_event
-from django_hatchet.testing.processes import READY_LINE
+from django_hatchet.testing.processes import READY_LINE, ManagedProcess
 from tests.engine import ROOT, worker_environment
 from tests.testapp import tasks
 from tests.testapp.models import Note
@@ -63,21 +63,17 @@ def test_a_queue_routes_its_jobs_to_its_workers(start_worker):
 def test_starts_from_every_entry_point(command, hatchet_engine, namespace, tmp_path):
     if command[0] == "django-admin":
         command[0] = str(Path(sys.executable).with_name("django-admin"))
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=worker_environment(hatchet_engine, namespace),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker = ManagedProcess(
+        command,
+        tmp_path / "worker.log",
+        env=worker_environment(hatchet_engine, namespace),
+        cwd=ROOT,
+    ).start()
     try:
-        assert wait_for(lambda: READY_LINE in log.read_text(), 60), log.read_text()
-        assert tasks.on_special_queue.delay().get(timeout=60) == process.pid
+        worker.wait_for(READY_LINE, 60)
+        assert tasks.on_special_queue.delay().get(timeout=60) == worker.pid
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0, log.read_text()
+        assert worker.stop(60) == 0, worker.output()
 
 
 def test_sigterm_drains_the_runs_in_flight_then_exits_0(start_worker):
@@ -235,24 +231,16 @@ def test_embedded_mode_shares_one_local_engine_with_the_web_process(tmp_path, ha
         f"HATCHET_EMBEDDED_CONNECTION_FILE = {str(connection_file)!r}\n"
     )
     env["PYTHONPATH"] = f"{tmp_path}:{ROOT}"
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "runworker",
-                "--embedded",
-                "--settings=embedded_settings",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker = ManagedProcess(
+        [sys.executable, "manage.py", "runworker", "--embedded", "--settings=embedded_settings"],
+        tmp_path / "worker.log",
+        env=env,
+        cwd=ROOT,
+        new_group=False,
+    ).start()
     try:
-        assert wait_for(lambda: READY_LINE in log.read_text(), 120), log.read_text()
-        assert "Embedded engine at 127.0.0.1:7477" in log.read_text()
+        worker.wait_for(READY_LINE, 120)
+        assert "Embedded engine at 127.0.0.1:7477" in worker.output()
         with override_settings(
             HATCHET_CLIENT_TOKEN=None,
             HATCHET_CLIENT_HOST_PORT=None,
@@ -267,8 +255,7 @@ def test_embedded_mode_shares_one_local_engine_with_the_web_process(tmp_path, ha
             assert conf.TOKEN_SOURCE == "embedded"
             assert tasks.add.delay(20, 1).get(timeout=60) == 21
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0, log.read_text()
+        assert worker.stop(60) == 0, worker.output()
     assert not connection_file.exists()  # Withdrawn when the worker stops.
 
 

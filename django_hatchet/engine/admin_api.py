@@ -24,6 +24,19 @@ from ..runs.rows import (
 )
 from .client import get_client
 
+__all__ = [
+    "cancel",
+    "engine_state",
+    "find",
+    "get_run",
+    "list_runs",
+    "recent_runs",
+    "replay",
+    "row_from",
+    "tenant_id",
+    "workflow_ids",
+]
+
 #: At most this many workers are asked which runs they ran, for the runs list.
 MAX_WORKER_LOOKUPS = 10
 

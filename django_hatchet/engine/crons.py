@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from hatchet_sdk.clients.rest.models.cron_workflows import CronWorkflows
 
 
+__all__ = [
+    "EngineCron",
+    "NewCron",
+    "client",
+    "create",
+    "delete",
+    "list_owned",
+    "register_job",
+    "set_enabled",
+]
+
 PAGE_SIZE = 500  # The engine lists 50 crons a page unless told otherwise.
 ALREADY_EXISTS = "already exists"
 WORKFLOW_NOT_FOUND = "workflow not found"
