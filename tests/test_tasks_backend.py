@@ -443,10 +443,10 @@ def test_engine_ids_that_are_not_task_results(tasks_module, engine_mode):
 def test_a_task_not_registered_here_is_never_imported_by_name(
     tasks_module, engine_mode, monkeypatch
 ):
-    from django_hatchet import tasks_backend
     from django_hatchet.engine.tasks import RunRecord
+    from django_hatchet.tasks_backend import backend
 
-    monkeypatch.setattr(tasks_backend, "_tasks", {})
+    monkeypatch.setattr(backend, "_tasks", {})
     run_id = new_run_id()
     engine_mode[run_id] = RunRecord(f"{MODULE}.add", "QUEUED", {"args": [1, 2]})
     with pytest.raises(Exception, match="which is not a task of this process") as caught:
