@@ -114,6 +114,7 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
         "django_hatchet.checks",
         "django_hatchet.compat",
         "django_hatchet.conf",
+        "django_hatchet.conf.spec",
         "django_hatchet.context",
         "django_hatchet.encoding",
         "django_hatchet.exceptions",
