@@ -4,6 +4,9 @@ web process, with no token and no Docker.
 ``runworker --embedded`` starts the engine through the SDK's embedded mode and publishes how
 to connect to it in a file; a process with ``HATCHET_EMBEDDED = True`` and no token reads that
 file. The mode is never implicit: it needs the flag in the worker and the setting elsewhere.
+
+This module reads its settings through ``conf``, which reads the published connection
+(``conf.EMBEDDED_CONNECTION``) and never imports this module: here it is only written.
 """
 
 from __future__ import annotations
@@ -13,17 +16,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from .conf import conf, published_connection
 
 
 def connection_file() -> Path:
-    from .conf import conf
-
-    configured = conf.EMBEDDED_CONNECTION_FILE
-    if configured:
-        return Path(configured)
-    base = getattr(settings, "BASE_DIR", None)  # Django's, not ours.
-    return Path(base or os.getcwd()) / ".hatchet-embedded.json"
+    """Return where the connection is published (``HATCHET_EMBEDDED_CONNECTION_FILE``)."""
+    return conf.EMBEDDED_CONNECTION_PATH
 
 
 def publish(connection: dict[str, str]) -> Path:
@@ -48,9 +46,4 @@ def withdraw() -> None:
 
 def read() -> dict[str, Any] | None:
     """The published connection, if the process that owns the engine is still alive."""
-    try:
-        data = json.loads(connection_file().read_text())
-        os.kill(int(data["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return data  # type: ignore[no-any-return]
+    return published_connection(connection_file())

@@ -116,6 +116,7 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
         "django_hatchet.celery.tasks",
         "django_hatchet.checks",
         "django_hatchet.conf",
+        "django_hatchet.conf.spec",
         "django_hatchet.encoding",
         "django_hatchet.exceptions",
         "django_hatchet.jobs",

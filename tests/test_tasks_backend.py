@@ -14,9 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
+from django_hatchet.jobs.context import JobContext
 
 from django_hatchet import Priority, registry
-from django_hatchet.context import JobContext
 from django_hatchet.runs.ids import new_run_id, run_id_time
 from django_hatchet.tasks_backend import HatchetBackend, HatchetTask, hatchet_priority, job_for
 from django_hatchet.testing import capture_jobs
@@ -374,7 +374,7 @@ def test_on_a_worker_a_result_is_built_for_the_run(tasks_module):
 @pytest.fixture
 def engine_mode(tasks_module, monkeypatch):
     """Engine mode, with the engine's records given by the test."""
-    from django_hatchet.engine import tasks as engine_tasks
+    from django_hatchet.engine import runs as engine_tasks
 
     records: dict[str, Any] = {}
     monkeypatch.setattr(engine_tasks, "run_record", lambda run_id, since: records.get(run_id))
@@ -383,7 +383,7 @@ def engine_mode(tasks_module, monkeypatch):
 
 
 def test_get_result_from_the_engine(tasks_module, engine_mode):
-    from django_hatchet.engine.tasks import RunRecord
+    from django_hatchet.engine.runs import RunRecord
 
     run_id = new_run_id()
     started = timezone.now()
@@ -417,7 +417,7 @@ def test_get_result_from_the_engine(tasks_module, engine_mode):
     ],
 )
 def test_engine_statuses(tasks_module, engine_mode, status, error, expected, path):
-    from django_hatchet.engine.tasks import RunRecord
+    from django_hatchet.engine.runs import RunRecord
 
     run_id = new_run_id()
     engine_mode[run_id] = RunRecord(f"{MODULE}.add", status, {"args": [1, 2]}, error=error)
@@ -427,7 +427,7 @@ def test_engine_statuses(tasks_module, engine_mode, status, error, expected, pat
 
 
 def test_engine_ids_that_are_not_task_results(tasks_module, engine_mode):
-    from django_hatchet.engine.tasks import RunRecord
+    from django_hatchet.engine.runs import RunRecord
 
     for bad in ["nope", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"]:
         with pytest.raises(TaskResultDoesNotExist, match="not a task result id"):
@@ -443,10 +443,10 @@ def test_engine_ids_that_are_not_task_results(tasks_module, engine_mode):
 def test_a_task_not_registered_here_is_never_imported_by_name(
     tasks_module, engine_mode, monkeypatch
 ):
-    from django_hatchet import tasks_backend
-    from django_hatchet.engine.tasks import RunRecord
+    from django_hatchet.engine.runs import RunRecord
+    from django_hatchet.tasks_backend import backend
 
-    monkeypatch.setattr(tasks_backend, "_tasks", {})
+    monkeypatch.setattr(backend, "_tasks", {})
     run_id = new_run_id()
     engine_mode[run_id] = RunRecord(f"{MODULE}.add", "QUEUED", {"args": [1, 2]})
     with pytest.raises(Exception, match="which is not a task of this process") as caught:
@@ -457,7 +457,7 @@ def test_a_task_not_registered_here_is_never_imported_by_name(
 def test_the_error_path_comes_from_the_traceback():
     from hatchet_sdk.exceptions import TaskRunError
 
-    from django_hatchet.engine.tasks import _error
+    from django_hatchet.engine.runs import _error
 
     def serialized(exc: Exception) -> str:
         try:

@@ -3,6 +3,11 @@
 Pages need staff status and ``django_hatchet.view_run``; run now, retry and cancel need
 ``django_hatchet.change_run`` and a POST with Django's CSRF token. Nothing here imports the
 Hatchet SDK: the engine is asked (``runs_source``) when a page is shown.
+
+Imports flow one way: the ModelAdmins here use the helper modules (``actions``, ``forms``,
+``history``, ``outbox``, ``overview``, ``runs``, ``stats``, ``display``), which import their
+siblings by module (``from .display import ...``, never ``from . import``), never this package,
+and only downward: ``history`` uses ``runs``; ``overview`` uses ``stats``; all use ``display``.
 """
 
 from __future__ import annotations

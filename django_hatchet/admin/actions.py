@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from ..jobs import Job
 from ..models import Run
-from . import display
+from .display import call_text
 
 
 def record(request: HttpRequest, run_id: str, job: str, message: str, flag: int = CHANGE) -> None:
@@ -30,7 +30,7 @@ def run_now(
 ) -> str:
     """Enqueue a run (dispatched at once, not on commit); return its id."""
     run = job.apply_async(args=args, kwargs=kwargs, enqueue_on_commit=False)
-    shown = display.call_text({"args": args, "kwargs": kwargs})
+    shown = call_text({"args": args, "kwargs": kwargs})
     record(request, run.id, job.name, f"Ran now from the admin: {job.name}{shown}", ADDITION)
     return run.id
 

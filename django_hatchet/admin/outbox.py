@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..models import OutboxEntry
-from . import display
+from .display import as_json, scrub
 
 
 @admin.register(OutboxEntry)
@@ -46,13 +46,13 @@ class OutboxEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="arguments")
     def arguments(self, entry: OutboxEntry) -> str:
         try:
-            return display.as_json(json.loads(entry.payload))
+            return as_json(json.loads(entry.payload))
         except ValueError:
             return "(not JSON)"
 
     @admin.display(description="last error")
     def error(self, entry: OutboxEntry) -> str:
-        return display.scrub(entry.last_error)
+        return scrub(entry.last_error)
 
     @admin.display(description="state")
     def waits(self, entry: OutboxEntry) -> str:
@@ -74,7 +74,7 @@ class OutboxEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if report.unreachable:
             self.message_user(
                 request,
-                f"The engine cannot be reached ({display.scrub(report.unreachable)}); "
+                f"The engine cannot be reached ({scrub(report.unreachable)}); "
                 f"{report.sent} sent, the others wait.",
                 messages.WARNING,
             )

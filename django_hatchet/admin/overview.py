@@ -15,8 +15,9 @@ from ..conf import conf
 from ..jobs import Job
 from ..jobs.registry import registry
 from ..runs.rows import STATUSES, EngineState, RunRow
-from . import display, stats
+from .display import call_text, duration, scrub
 from .source import engine_state, recent_runs
+from .stats import COLOURS, buckets, job_stats, svg_chart
 
 #: The overview counts at most this many runs of the last 24 hours.
 RECENT_LIMIT = 2000
@@ -112,7 +113,7 @@ def cron_rows() -> tuple[dict[str, list[dict[str, Any]]], str]:
                 "schedule": cron.schedule,
                 "enabled": cron.enabled,
                 "next": upcoming.get(cron.name, ""),
-                "call": display.call_text({"args": cron.args, "kwargs": cron.kwargs}),
+                "call": call_text({"args": cron.args, "kwargs": cron.kwargs}),
             }
         )
     return by_job, ""
@@ -130,8 +131,8 @@ def context() -> dict[str, Any]:
         try:
             rows, truncated = recent_runs(now - timedelta(hours=24), RECENT_LIMIT)
         except Exception as exc:  # The engine stopped answering between the two calls.
-            error = display.scrub(f"{type(exc).__name__}: {exc}")
-    per_job = stats.job_stats(rows, registry.names())
+            error = scrub(f"{type(exc).__name__}: {exc}")
+    per_job = job_stats(rows, registry.names())
     crons, cron_error = cron_rows()
     jobs = [
         {
@@ -139,21 +140,21 @@ def context() -> dict[str, Any]:
             "options": job_options(job),
             "crons": crons.get(job.name, []),
             "stats": per_job[job.name],
-            "p50": display.duration(per_job[job.name].p50),
-            "p95": display.duration(per_job[job.name].p95),
+            "p50": duration(per_job[job.name].p50),
+            "p95": duration(per_job[job.name].p95),
         }
         for job in registry
     ]
     return {
         "mode": mode,
         "state": state,
-        "state_error": display.scrub(state.error),
+        "state_error": scrub(state.error),
         "runs_error": error,
         "jobs": jobs,
         "statuses": STATUSES,
-        "colours": stats.COLOURS,
+        "colours": COLOURS,
         "cron_error": cron_error,
-        "chart": stats.svg_chart(stats.buckets(rows, now)),
+        "chart": svg_chart(buckets(rows, now)),
         "total": len(rows),
         "truncated": truncated,
         "recent_limit": RECENT_LIMIT,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ..conf import conf
 from ..jobs.registry import registry
 from ..runs.rows import STATUSES, RunDetail, RunPage, RunQuery, RunRow
-from . import display
+from .display import as_json, call_text, duration, error_summary, scrub, short
 from .source import engine_mode, list_runs
 
 PER_PAGE = 25
@@ -53,10 +53,10 @@ def row_view(row: RunRow) -> dict[str, Any]:
     """What a template shows of a run: every value redacted, never marked safe."""
     return {
         "row": row,
-        "input": display.call_text(row.input),
-        "output": display.short(row.output, 60) if row.output is not None else "",
-        "error": display.error_summary(row.error) if row.status == "FAILED" else "",
-        "duration": display.duration(row.duration_ms),
+        "input": call_text(row.input),
+        "output": short(row.output, 60) if row.output is not None else "",
+        "error": error_summary(row.error) if row.status == "FAILED" else "",
+        "duration": duration(row.duration_ms),
         "choice": f"{row.id} {row.engine_id or ''}".strip(),
     }
 
@@ -65,7 +65,7 @@ def page_context(query: RunQuery) -> tuple[RunPage | None, str]:
     try:
         return list_runs(query), ""
     except Exception as exc:  # The engine does not answer: say so on the page.
-        return None, display.scrub(f"{type(exc).__name__}: {exc}")
+        return None, scrub(f"{type(exc).__name__}: {exc}")
 
 
 def detail_view(detail: RunDetail) -> dict[str, Any]:
@@ -75,16 +75,16 @@ def detail_view(detail: RunDetail) -> dict[str, Any]:
         error_type, error_message, traceback = parse_error(run.error)
     return {
         "run": run,
-        "input": display.as_json(run.input),
-        "output": display.as_json(run.output),
+        "input": as_json(run.input),
+        "output": as_json(run.output),
         "error_type": error_type,
-        "error_message": display.scrub(error_message),
-        "traceback": display.scrub(traceback),
-        "duration": display.duration(run.duration_ms),
-        "metadata": display.as_json(run.metadata),
-        "logs": [{"line": line, "message": display.scrub(line.message)} for line in detail.logs],
+        "error_message": scrub(error_message),
+        "traceback": scrub(traceback),
+        "duration": duration(run.duration_ms),
+        "metadata": as_json(run.metadata),
+        "logs": [{"line": line, "message": scrub(line.message)} for line in detail.logs],
         "attempts": [
-            {"number": n, "what": what, "when": when, "message": display.scrub(message)}
+            {"number": n, "what": what, "when": when, "message": scrub(message)}
             for n, what, when, message in detail.attempts
         ],
         "dashboard_url": dashboard_url(run),

@@ -4,243 +4,57 @@ Every ``HATCHET_*`` setting is read lazily through :data:`conf`, so
 ``override_settings`` works, and validated on read: a value of the wrong type raises
 ``ImproperlyConfigured`` naming the setting. The system checks report the same
 problems at start-up (``django_hatchet.E001``).
+
+Each setting is declared once, with its default and validator, in :mod:`.spec`; this module
+is the lazy object with one typed property per setting, and :func:`scrub`, which hides the
+token it reads. Imports flow one way: every module that needs a setting (``embedded`` too)
+reads it here, and this package imports none of them: the connection that
+``runworker --embedded`` publishes is read here, and ``embedded`` only writes it.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .spec import (
+    DEFAULT_MESSAGE_LIMIT,
+    DEFAULT_REDACT_KEYS,
+    RATE_LIMIT_PERIODS,
+    SECRET_SETTINGS,
+    SETTINGS,
+    TLS_STRATEGIES,
+    UNREACHABLE_POLICIES,
+    SettingSpec,
+    setting_error,
+)
 
-def _is_duration(value: object) -> bool:
-    if isinstance(value, timedelta):
-        return value > timedelta(0)
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+__all__ = [
+    "DEFAULT_MESSAGE_LIMIT",
+    "DEFAULT_REDACT_KEYS",
+    "RATE_LIMIT_PERIODS",
+    "REDACTED",
+    "SECRET_SETTINGS",
+    "SETTINGS",
+    "TLS_STRATEGIES",
+    "UNREACHABLE_POLICIES",
+    "SettingSpec",
+    "Settings",
+    "conf",
+    "published_connection",
+    "scrub",
+    "setting_error",
+]
 
 
 def _duration(value: timedelta | float) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
-
-
-#: What ``.delay()`` does when the engine cannot be reached (``HATCHET_ON_UNREACHABLE``).
-UNREACHABLE_POLICIES = ("outbox", "raise", "inline")
-
-RATE_LIMIT_PERIODS = ("second", "minute", "hour", "day", "week", "month", "year")
-
-
-def _is_rate_limits(value: object) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(key, str)
-        and isinstance(limit, (tuple, list))
-        and len(limit) == 2
-        and isinstance(limit[0], int)
-        and not isinstance(limit[0], bool)
-        and limit[0] > 0
-        and str(limit[1]).lower() in RATE_LIMIT_PERIODS
-        for key, limit in value.items()
-    )
-
-
-def _is_str_list(value: object) -> bool:
-    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
-
-
-#: Keys whose values the admin never shows (matched without case, anywhere in a key).
-DEFAULT_REDACT_KEYS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "authorization",
-    "cookie",
-    "session",
-    "credit_card",
-    "card_number",
-    "cvv",
-    "private_key",
-)
-
-
-#: The values of HATCHET_CLIENT_TLS_STRATEGY the SDK knows.
-TLS_STRATEGIES = ("tls", "mtls", "none")
-
-#: Settings whose value is never shown in an error message.
-SECRET_SETTINGS = frozenset({"HATCHET_CLIENT_TOKEN"})
-
-#: The SDK's gRPC message limit (``HATCHET_CLIENT_GRPC_MAX_SEND_MESSAGE_LENGTH``), as the engine's.
-DEFAULT_MESSAGE_LIMIT = 4 * 1024 * 1024
-
-
-class SettingSpec(NamedTuple):
-    name: str
-    default: Any
-    is_valid: Callable[[object], bool]
-    expected: str
-
-
-SETTINGS: dict[str, SettingSpec] = {
-    spec.name: spec
-    for spec in (
-        SettingSpec(
-            "HATCHET_CLIENT_TOKEN",
-            None,
-            lambda v: v is None or isinstance(v, str),
-            "a string (the Hatchet API token) or None",
-        ),
-        SettingSpec("HATCHET_ALWAYS_INLINE", False, lambda v: isinstance(v, bool), "True or False"),
-        SettingSpec("HATCHET_EMBEDDED", False, lambda v: isinstance(v, bool), "True or False"),
-        SettingSpec(
-            "HATCHET_EMBEDDED_CONNECTION_FILE",
-            None,
-            lambda v: v is None or isinstance(v, (str, os.PathLike)),
-            "a path or None",
-        ),
-        SettingSpec(
-            "HATCHET_ENQUEUE_ON_COMMIT", True, lambda v: isinstance(v, bool), "True or False"
-        ),
-        SettingSpec(
-            "HATCHET_INLINE_PROPAGATE_EXCEPTIONS",
-            False,
-            lambda v: isinstance(v, bool),
-            "True or False",
-        ),
-        SettingSpec(
-            "HATCHET_AUTODISCOVER_MODULES",
-            ("tasks", "jobs"),
-            _is_str_list,
-            'a list of module names, such as ["tasks", "jobs"]',
-        ),
-        *(
-            SettingSpec(name, None, lambda v: v is None or isinstance(v, str), "a string or None")
-            for name in (
-                "HATCHET_CLIENT_HOST_PORT",
-                "HATCHET_CLIENT_SERVER_URL",
-                "HATCHET_CLIENT_NAMESPACE",
-            )
-        ),
-        # The SDK silently connects without TLS for any value it does not know ("tsl").
-        SettingSpec(
-            "HATCHET_CLIENT_TLS_STRATEGY",
-            None,
-            lambda v: v is None or v in TLS_STRATEGIES,
-            '"tls", "mtls", "none" or None',
-        ),
-        SettingSpec(
-            "HATCHET_DEFAULT_TIMEOUT",
-            timedelta(minutes=30),
-            _is_duration,
-            "a positive timedelta or number of seconds",
-        ),
-        SettingSpec(
-            "HATCHET_DEFAULT_SCHEDULE_TIMEOUT",
-            timedelta(hours=24),
-            _is_duration,
-            "a positive timedelta or number of seconds",
-        ),
-        SettingSpec(
-            "HATCHET_WORKER_NAME",
-            "django",
-            lambda v: isinstance(v, str) and bool(v),
-            "a non-empty string",
-        ),
-        SettingSpec(
-            "HATCHET_WORKER_SLOTS",
-            10,
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
-            "a positive int",
-        ),
-        SettingSpec(
-            "HATCHET_WORKER_LABELS",
-            {},
-            lambda v: (
-                isinstance(v, dict)
-                and all(
-                    isinstance(k, str) and isinstance(x, (str, int)) and not isinstance(x, bool)
-                    for k, x in v.items()
-                )
-            ),
-            "a dict of label name to str or int",
-        ),
-        SettingSpec(
-            "HATCHET_RATE_LIMITS",
-            {},
-            _is_rate_limits,
-            'a dict of rate limit key to (limit, per), e.g. {"smtp": (100, "minute")}',
-        ),
-        SettingSpec(
-            "HATCHET_WORKER_CONNECT_ATTEMPTS",
-            10,
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
-            "a positive int",
-        ),
-        SettingSpec(
-            "HATCHET_DASHBOARD_URL",
-            None,
-            lambda v: v is None or (isinstance(v, str) and "{run_id}" in v),
-            'None or a URL with "{run_id}" (and optionally "{tenant_id}") in it',
-        ),
-        SettingSpec(
-            "HATCHET_ADMIN_REDACT_KEYS",
-            DEFAULT_REDACT_KEYS,
-            _is_str_list,
-            'a list of key names, such as ["password", "token"]',
-        ),
-        SettingSpec(
-            "HATCHET_ON_UNREACHABLE",
-            "outbox",
-            lambda v: v in UNREACHABLE_POLICIES,
-            'one of "outbox", "raise" or "inline"',
-        ),
-        SettingSpec(
-            "HATCHET_DISPATCH_TIMEOUT",
-            timedelta(seconds=5),
-            _is_duration,
-            "a positive timedelta or number of seconds",
-        ),
-        SettingSpec(
-            "HATCHET_DISPATCH_ATTEMPTS",
-            1,
-            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
-            "a positive int",
-        ),
-        SettingSpec(
-            "HATCHET_OUTBOX_RELAY_INTERVAL",
-            timedelta(seconds=1),
-            _is_duration,
-            "a positive timedelta or number of seconds",
-        ),
-        SettingSpec(
-            "HATCHET_WORKER_DRAIN_TIMEOUT",
-            timedelta(seconds=60),
-            _is_duration,
-            "a positive timedelta or number of seconds",
-        ),
-        SettingSpec(
-            "HATCHET_CRONS",
-            {},
-            lambda v: isinstance(v, dict),
-            'a dict of cron name to {"job": ..., "schedule": ...}',
-        ),
-    )
-}
-
-
-def setting_error(name: str, value: object) -> str | None:
-    """Return what is wrong with ``value`` for setting ``name``, or None."""
-    spec = SETTINGS[name]
-    if spec.is_valid(value):
-        return None
-    if name in SECRET_SETTINGS:
-        return f"{name} must be {spec.expected}, not {type(value).__name__}."
-    return f"{name} must be {spec.expected}, not {type(value).__name__} ({value!r})."
 
 
 class Settings:
@@ -287,14 +101,21 @@ class Settings:
         return None if value is None else str(value)
 
     @property
+    def EMBEDDED_CONNECTION_PATH(self) -> Path:
+        """Where ``runworker --embedded`` publishes its engine's connection."""
+        configured = self.EMBEDDED_CONNECTION_FILE
+        if configured:
+            return Path(configured)
+        base = getattr(settings, "BASE_DIR", None)  # Django's, not ours.
+        return Path(base or os.getcwd()) / ".hatchet-embedded.json"
+
+    @property
     def EMBEDDED_CONNECTION(self) -> dict[str, Any] | None:
         """With ``HATCHET_EMBEDDED``: how to reach ``runworker --embedded``'s engine, if it runs."""
         if "embedded" not in self._cache:
             connection = None
             if self._get("HATCHET_EMBEDDED"):
-                from . import embedded
-
-                connection = embedded.read()
+                connection = published_connection(self.EMBEDDED_CONNECTION_PATH)
             self._cache["embedded"] = connection
         return self._cache["embedded"]  # type: ignore[no-any-return]
 
@@ -431,6 +252,19 @@ class Settings:
 
 
 conf = Settings()
+
+
+def published_connection(path: Path) -> dict[str, Any] | None:
+    """Return the connection published at ``path``, if the process that owns the engine lives."""
+    import json
+
+    try:
+        data = json.loads(path.read_text())
+        os.kill(int(data["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data  # type: ignore[no-any-return]
+
 
 #: Runs of characters that could be (part of) a token.
 _WORD_RE = re.compile(r"[A-Za-z0-9_\-.+/=]{8,}")

@@ -1,91 +1,52 @@
-"""A backend for Django's Tasks framework that runs tasks as django-hatchet jobs.
-
-``TASKS = {"default": {"BACKEND": "django_hatchet.tasks_backend.HatchetBackend"}}`` with
-``django.tasks`` (Django 6.0) or the ``django_tasks`` backport (Django 5.2). Each ``@task``
-registers a job named by the task's module path, so ``runworker`` runs it like any job; with
-no token it runs inline, at enqueue (or when the transaction commits). See docs/django-tasks.md.
-"""
+"""The Tasks backend, and the job that runs each of its tasks (sending the Tasks signals)."""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import threading
-import time
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from contextvars import ContextVar
-from datetime import timedelta
 from traceback import format_exception
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from .backends import get_backend
-from .context import JobContext
-from .job_registry import registry
-from .jobs import Job, Priority, job
-from .runs.ids import CLOCK_SKEW, run_id_time
-from .signals import job_enqueued
-
-if TYPE_CHECKING:
-    from django.tasks import TaskContext, TaskResult, TaskResultStatus
-    from django.tasks.backends.base import BaseTaskBackend
-    from django.tasks.base import DEFAULT_TASK_QUEUE_NAME, Task, TaskError
-    from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
-    from django.tasks.signals import task_enqueued, task_finished, task_started
-    from django.utils.json import normalize_json
-else:
-    try:
-        from django.tasks import TaskContext, TaskResult, TaskResultStatus
-        from django.tasks.backends.base import BaseTaskBackend
-        from django.tasks.base import DEFAULT_TASK_QUEUE_NAME, Task, TaskError
-        from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
-        from django.tasks.signals import task_enqueued, task_finished, task_started
-        from django.utils.json import normalize_json
-    except ImportError:
-        try:
-            from django_tasks import TaskContext, TaskResult, TaskResultStatus
-            from django_tasks.backends.base import BaseTaskBackend
-            from django_tasks.base import DEFAULT_TASK_QUEUE_NAME, Task, TaskError
-            from django_tasks.exceptions import InvalidTaskError as InvalidTask
-            from django_tasks.exceptions import TaskResultDoesNotExist
-            from django_tasks.signals import task_enqueued, task_finished, task_started
-            from django_tasks.utils import normalize_json
-        except ImportError:
-            raise ImproperlyConfigured(
-                "django_hatchet.tasks_backend needs Django's Tasks framework: Django 6.0 or "
-                "later, or the django-tasks package on Django 5.2 (pip install django-tasks)."
-            ) from None
+from ..backends import get_backend
+from ..jobs import Job, job
+from ..jobs.context import JobContext
+from ..jobs.registry import registry
+from ..options import Priority
+from ..runs.ids import run_id_time
+from ..signals import job_enqueued
+from .framework import (
+    DEFAULT_TASK_QUEUE_NAME,
+    FAILED,
+    RUNNING,
+    SUCCESSFUL,
+    BaseTaskBackend,
+    InvalidTask,
+    Task,
+    TaskContext,
+    TaskError,
+    TaskResult,
+    TaskResultDoesNotExist,
+    normalize_json,
+    task_enqueued,
+    task_finished,
+    task_started,
+)
+from .results import engine_record, enqueuing, held, new_result, remember, result_from_record
 
 __all__ = ["HatchetBackend", "HatchetTask", "hatchet_priority"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-READY = TaskResultStatus("READY")
-RUNNING = TaskResultStatus("RUNNING")
-SUCCESSFUL = TaskResultStatus("SUCCESSFUL")
-FAILED = TaskResultStatus("FAILED")
-
-#: How long get_result waits for a run enqueued less than NEW_RUN_AGE ago to be written.
-NEW_RUN_WAIT, NEW_RUN_AGE = 5.0, timedelta(minutes=1)
-#: Inline results kept for ``get_result`` in this process, newest last.
-KEEP_INLINE_RESULTS = 10_000
-
 _lock = threading.Lock()
 #: Per job name: the job that runs a task, and the task it was built from.
 _jobs: dict[str, Job[Any, Any]] = {}
 _tasks: dict[str, HatchetTask] = {}
-#: Results this process holds by run id: inline ones (for get_result), and, on an engine,
-#: ones waiting for their transaction to commit.
-_results: OrderedDict[str, TaskResult[..., Any]] = OrderedDict()
-#: The result ``enqueue`` is building, for the job_enqueued receiver to claim.
-_enqueuing: ContextVar[list[TaskResult[..., Any]] | None] = ContextVar(
-    "django_hatchet_enqueuing", default=None
-)
 _inline_worker_id = get_random_string(32)
 
 
@@ -114,6 +75,8 @@ class HatchetTask(Task):  # type: ignore[type-arg]
 
 
 class HatchetBackend(BaseTaskBackend):
+    """Run Django's tasks as django-hatchet jobs, inline or on the Hatchet engine."""
+
     task_class = HatchetTask
     supports_defer = True
     supports_async_task = True
@@ -152,7 +115,7 @@ class HatchetBackend(BaseTaskBackend):
         runner = job_for(task)
         result: TaskResult[P, R] = new_result(task, "", list(args), kwargs, self.alias)
         holder: list[TaskResult[..., Any]] = [result]
-        token = _enqueuing.set(holder)
+        token = enqueuing.set(holder)
         try:
             run = runner.apply_async(
                 result.args,
@@ -162,14 +125,14 @@ class HatchetBackend(BaseTaskBackend):
                 enqueue_on_commit=self.enqueue_on_commit,
             )
         finally:
-            _enqueuing.reset(token)
+            enqueuing.reset(token)
         object.__setattr__(result, "id", run.id)
         if holder:  # Not dispatched: it waits for the transaction to commit.
-            _remember(result)
+            remember(result)
         return result
 
     def get_result(self, result_id: str) -> TaskResult[..., Any]:
-        result = _results.get(result_id)
+        result = held.get(result_id)
         if result is not None:
             return result
         if get_backend().inline:
@@ -181,24 +144,7 @@ class HatchetBackend(BaseTaskBackend):
         return self._engine_result(result_id)
 
     def _engine_result(self, result_id: str) -> TaskResult[..., Any]:
-        try:
-            if uuid.UUID(result_id).version != 7:
-                raise ValueError(result_id)
-        except ValueError:
-            raise TaskResultDoesNotExist(f"{result_id!r} is not a task result id.") from None
-        from .engine.tasks import run_record
-
-        enqueued_at = run_id_time(result_id)
-        record = run_record(result_id, enqueued_at - CLOCK_SKEW)
-        # The engine writes a new run asynchronously: give a young one a moment to appear.
-        deadline = time.monotonic() + NEW_RUN_WAIT
-        while record is None and timezone.now() - enqueued_at < NEW_RUN_AGE:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-            record = run_record(result_id, enqueued_at - CLOCK_SKEW)
-        if record is None:
-            raise TaskResultDoesNotExist(f"No task result {result_id!r} on the engine.")
+        record, enqueued_at = engine_record(result_id)
         task = _task_named(record.job_name)
         if task is None:
             raise TaskResultDoesNotExist(
@@ -206,64 +152,7 @@ class HatchetBackend(BaseTaskBackend):
                 "task of this process: tasks are found among those registered here, never "
                 "imported by name. Import its module (an app's tasks.py is discovered)."
             )
-        call = record.input
-        result = new_result(
-            task, result_id, call.get("args", []), call.get("kwargs", {}), self.alias
-        )
-        status = _STATUSES.get(record.status, READY)
-        errors = []
-        if record.error is not None:
-            errors.append(
-                TaskError(exception_class_path=record.error[0], traceback=record.error[1])
-            )
-        elif record.status == "CANCELLED":
-            errors.append(
-                TaskError(
-                    exception_class_path="django_hatchet.exceptions.JobCancelled", traceback=""
-                )
-            )
-        for name, value in (
-            ("status", status),
-            ("enqueued_at", enqueued_at),
-            ("started_at", record.started_at),
-            ("last_attempted_at", record.started_at),
-            ("finished_at", record.finished_at),
-            ("errors", errors),
-            ("worker_ids", record.worker_ids),
-        ):
-            object.__setattr__(result, name, value)
-        if status == SUCCESSFUL:
-            object.__setattr__(result, "_return_value", record.output)
-        return result
-
-
-_STATUSES = {
-    "SCHEDULED": READY,
-    "QUEUED": READY,
-    "RUNNING": RUNNING,
-    "COMPLETED": SUCCESSFUL,
-    "FAILED": FAILED,
-    "CANCELLED": FAILED,
-}
-
-
-def new_result(
-    task: Task[P, R], result_id: str, args: list[Any], kwargs: dict[str, Any], alias: str
-) -> TaskResult[P, R]:
-    return TaskResult(
-        task=task,
-        id=result_id,
-        status=READY,
-        enqueued_at=None,
-        started_at=None,
-        last_attempted_at=None,
-        finished_at=None,
-        args=args,
-        kwargs=kwargs,
-        backend=alias,
-        errors=[],
-        worker_ids=[],
-    )
+        return result_from_record(task, result_id, record, enqueued_at, self.alias)
 
 
 def job_for(task: Task[..., Any]) -> Job[Any, Any]:
@@ -331,7 +220,7 @@ def _start(
     task: Task[..., Any], job_context: JobContext, args: Any, kwargs: Any
 ) -> tuple[TaskResult[..., Any], Callable[..., Any]]:
     """Mark the run's result RUNNING and send task_started; return it and what to call."""
-    result = _results.get(job_context.run_id)
+    result = held.get(job_context.run_id)
     if result is None:  # On a worker: the result lives in the process that enqueued it.
         result = new_result(task, job_context.run_id, list(args), kwargs, task.backend)
         object.__setattr__(result, "enqueued_at", run_id_time(job_context.run_id))
@@ -373,28 +262,20 @@ def _on_job_enqueued(sender: Job[Any, Any], run: Any, **kwargs: Any) -> None:
     """A task's run was dispatched: its result is READY; send task_enqueued."""
     if _jobs.get(sender.name) is not sender:
         return
-    result = _results.pop(run.id, None)
+    result = held.pop(run.id, None)
     if result is None:
-        holder = _enqueuing.get()
+        holder = enqueuing.get()
         if not holder:  # Enqueued through the job (job.delay()), not the task.
             return
         result = holder.pop()
     object.__setattr__(result, "id", run.id)
     object.__setattr__(result, "enqueued_at", timezone.now())
     if get_backend().inline:
-        _remember(result)
+        remember(result)
     task_enqueued.send(HatchetBackend, task_result=result)
 
 
 job_enqueued.connect(_on_job_enqueued, dispatch_uid="django_hatchet.tasks_backend")
-
-
-def _remember(result: TaskResult[..., Any]) -> None:
-    with _lock:
-        _results[result.id] = result
-        _results.move_to_end(result.id)
-        while len(_results) > KEEP_INLINE_RESULTS:
-            _results.popitem(last=False)
 
 
 def _task_named(name: str) -> Task[..., Any] | None:
