@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .celery import shared_task
 from .conf import conf as _conf
 from .exceptions import (
     EngineUnreachable,
@@ -17,13 +16,14 @@ from .exceptions import (
     Retry,
 )
 from .jobs import AsyncJob, Job, job
-from .jobs.context import JobContext
 from .jobs.registry import registry
 from .options import Concurrency, Idempotency, JobOptions, Priority
 from .runs import JobRun, RunStatus
 
 if TYPE_CHECKING:
+    from .celery import shared_task
     from .jobs.about import about
+    from .jobs.context import JobContext
 
 __all__ = [
     "AsyncJob",
@@ -98,10 +98,18 @@ def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    # ``about`` is imported when first asked for: a web process whose jobs do not use it
-    # does not load it at start-up.
+    # Imported when first asked for: a web process whose jobs use neither ``@about``, nor
+    # the Celery kit, nor a context does not load them at start-up.
+    if name == "JobContext":
+        from .jobs.context import JobContext
+
+        return JobContext
     if name == "about":
         from .jobs.about import about
 
         return about
+    if name == "shared_task":
+        from .celery import shared_task
+
+        return shared_task
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,8 @@ ALLOWED = "str, int, float, bool, None, and lists and dicts of them (dict keys m
 
 #: A NUL character as the encoder writes it: ``\u0000`` after an even number of backslashes
 #: (an odd number means the backslash itself was escaped, e.g. the text ``\\u0000``).
-_NUL_RE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+#: (A pattern, compiled by ``re`` on first use: not at a web process's start-up.)
+_NUL_RE = r"(?<!\\)(?:\\\\)*\\u0000"
 
 #: What the rest of a request needs besides the payload (name, metadata, options).
 HEADROOM = 16 * 1024
@@ -42,7 +43,7 @@ def max_payload_bytes() -> int:
 
 def _check(text: str) -> str:
     """``text`` (encoded JSON) if the engine would accept it; else raise PayloadError."""
-    if "\\u0000" in text and _NUL_RE.search(text):
+    if "\\u0000" in text and re.search(_NUL_RE, text):
         raise PayloadError("NUL character")
     if text.isascii():
         size = len(text)

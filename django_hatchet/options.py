@@ -14,7 +14,7 @@ import inspect
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Literal, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .conf import UNREACHABLE_POLICIES
 
@@ -97,27 +97,32 @@ class JobOptions(NamedTuple):
     single_flight: bool = False
 
 
-class JobArguments(TypedDict, total=False):
-    """The keyword arguments of ``@job``: the options as a caller may write them (but
-    ``takes_context``, which the decorator's overloads spell out, since it changes the type
-    of the job they return)."""
+if TYPE_CHECKING:
+    from typing import TypedDict
 
-    name: str | None
-    retries: int
-    timeout: timedelta | float | None
-    schedule_timeout: timedelta | float | None
-    backoff_factor: float | None
-    backoff_max_seconds: int | None
-    priority: Priority | int | None
-    enqueue_on_commit: bool | None
-    concurrency: Concurrency | int | None
-    rate_limits: dict[str, int] | None
-    queue: str | None
-    on_events: list[str] | tuple[str, ...] | None
-    idempotency: Idempotency | None
-    retry_on: tuple[type[BaseException], ...] | None
-    on_unreachable: Unreachable | None
-    single_flight: bool
+    # For the type checker only (``Unpack`` in @job's signature): building a TypedDict
+    # costs a web process's start-up. tests/test_options.py reads its keys from the source.
+    class JobArguments(TypedDict, total=False):
+        """The keyword arguments of ``@job``: the options as a caller may write them (but
+        ``takes_context``, which the decorator's overloads spell out, since it changes the type
+        of the job they return)."""
+
+        name: str | None
+        retries: int
+        timeout: timedelta | float | None
+        schedule_timeout: timedelta | float | None
+        backoff_factor: float | None
+        backoff_max_seconds: int | None
+        priority: Priority | int | None
+        enqueue_on_commit: bool | None
+        concurrency: Concurrency | int | None
+        rate_limits: dict[str, int] | None
+        queue: str | None
+        on_events: list[str] | tuple[str, ...] | None
+        idempotency: Idempotency | None
+        retry_on: tuple[type[BaseException], ...] | None
+        on_unreachable: Unreachable | None
+        single_flight: bool
 
 
 def check_options(where: str, func: Callable[..., Any], given: dict[str, Any]) -> JobOptions:

@@ -14,9 +14,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
-from django_hatchet.jobs.context import JobContext
 
 from django_hatchet import Priority, registry
+from django_hatchet.jobs.context import JobContext
 from django_hatchet.runs.ids import new_run_id, run_id_time
 from django_hatchet.tasks_backend import HatchetBackend, HatchetTask, hatchet_priority, job_for
 from django_hatchet.testing import capture_jobs

@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils import timezone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Protocol
 
     from ..options import JobOptions, Priority
     from ..runs.handle import JobRun
 
+    # For the type checker only: building a Protocol class costs a web process's start-up.
+    class DispatchedJob(Protocol):
+        """What a backend uses of a job (``django_hatchet.jobs.Job``)."""
 
-class DispatchedJob(Protocol):
-    """What a backend uses of a job (``django_hatchet.jobs.Job``)."""
+        name: str
+        options: JobOptions
+        func: Callable[..., Any]
 
-    name: str
-    options: JobOptions
-    func: Callable[..., Any]
-
-    @property
-    def is_async(self) -> bool: ...
-    @property
-    def takes_context(self) -> bool: ...
-    def new_context(self, run_id: str) -> Any: ...
-    def object_label(self, payload: str) -> str | None: ...
+        @property
+        def is_async(self) -> bool: ...
+        @property
+        def takes_context(self) -> bool: ...
+        def new_context(self, run_id: str) -> Any: ...
+        def object_label(self, payload: str) -> str | None: ...
 
 
 class Dispatch:

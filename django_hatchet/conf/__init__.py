@@ -266,10 +266,12 @@ def published_connection(path: Path) -> dict[str, Any] | None:
     return data  # type: ignore[no-any-return]
 
 
+# Patterns, not compiled ones: ``re`` compiles them on first use (a scrub happens on an
+# error), not at a web process's start-up.
 #: Runs of characters that could be (part of) a token.
-_WORD_RE = re.compile(r"[A-Za-z0-9_\-.+/=]{8,}")
+_WORD_RE = r"[A-Za-z0-9_\-.+/=]{8,}"
 #: A JWT (a Hatchet token is one), or the start of one, wherever it comes from.
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_\-.]*)?")
+_JWT_RE = r"eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_\-.]*)?"
 REDACTED = "********"
 
 
@@ -282,7 +284,7 @@ def scrub(text: str) -> str:
         if token and token not in tokens:
             tokens.append(token)
             text = text.replace(token, REDACTED)
-    text = _JWT_RE.sub(REDACTED, text)
+    text = re.sub(_JWT_RE, REDACTED, text)
     if not tokens:
         return text
 
@@ -293,7 +295,7 @@ def scrub(text: str) -> str:
                 return REDACTED
         return word
 
-    return _WORD_RE.sub(hide, text)
+    return re.sub(_WORD_RE, hide, text)
 
 
 def _token_quietly() -> str | None:

@@ -7,35 +7,34 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar, overload
 
 from ..options import NAME_RE, check_options
-from .context import JobContext
 from .job import AsyncJob, Job, describe_function
 from .registry import registry
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..options import JobArguments
+    from .context import JobContext
 
-P = ParamSpec("P")
-R = TypeVar("R")
+    # For the type checker only: building Protocol classes costs a web process's start-up.
+    class _JobDecorator(Protocol):
+        @overload
+        def __call__(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncJob[P, R]: ...
+        @overload
+        def __call__(self, func: Callable[P, R], /) -> Job[P, R]: ...
 
+    class _ContextJobDecorator(Protocol):
+        """With ``takes_context=True``: the job's callers do not pass the context."""
 
-class _JobDecorator(Protocol):
-    @overload
-    def __call__(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncJob[P, R]: ...
-    @overload
-    def __call__(self, func: Callable[P, R], /) -> Job[P, R]: ...
-
-
-class _ContextJobDecorator(Protocol):
-    """With ``takes_context=True``: the job's callers do not pass the context."""
-
-    @overload
-    def __call__(
-        self, func: Callable[Concatenate[JobContext, P], Coroutine[Any, Any, R]], /
-    ) -> AsyncJob[P, R]: ...
-    @overload
-    def __call__(self, func: Callable[Concatenate[JobContext, P], R], /) -> Job[P, R]: ...
+        @overload
+        def __call__(
+            self, func: Callable[Concatenate[JobContext, P], Coroutine[Any, Any, R]], /
+        ) -> AsyncJob[P, R]: ...
+        @overload
+        def __call__(self, func: Callable[Concatenate[JobContext, P], R], /) -> Job[P, R]: ...
 
 
 # The options are typed once, by ``JobArguments`` (django_hatchet.options); only

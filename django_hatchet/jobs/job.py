@@ -6,7 +6,7 @@ import functools
 import inspect
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
@@ -17,7 +17,9 @@ from ..conf import conf
 from ..options import JobOptions, Priority, check_bool, check_priority
 from ..runs import JobRun
 from ..runs.ids import new_run_id
-from .context import JobContext
+
+if TYPE_CHECKING:
+    from .context import JobContext
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,7 +66,10 @@ class Job(Generic[P, R]):
         return self.options.takes_context
 
     def new_context(self, run_id: str) -> JobContext:
-        """The context an inline run of a ``takes_context`` job receives."""
+        """The context an inline run (or a direct call) of a ``takes_context`` job receives."""
+        # Imported here: a web process whose jobs take no context does not load it.
+        from .context import JobContext
+
         return JobContext(self, run_id)
 
     def object_label(self, payload: str) -> str | None:
@@ -77,7 +82,7 @@ class Job(Generic[P, R]):
         """Run the function now, in this process, like calling it undecorated."""
         if self.takes_context:
             func: Any = self.func
-            return func(JobContext(self, new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
+            return func(self.new_context(new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
         return self.func(*args, **kwargs)  # type: ignore[no-any-return]
 
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> JobRun[R]:
@@ -264,5 +269,5 @@ class AsyncJob(Job[P, R]):
     ) -> Coroutine[Any, Any, R]:
         if self.takes_context:
             func: Any = self.func
-            return func(JobContext(self, new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
+            return func(self.new_context(new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
         return self.func(*args, **kwargs)  # type: ignore[no-any-return]
