@@ -91,7 +91,7 @@ class InlineBackend(BaseBackend):
             result = encoding.round_trip(value)
         except (TypeError, ValueError):
             raise encoding.return_value_error(run.job_name, value) from None
-        run.finished(RunStatus.COMPLETED, result=result, skipped=skipped)
+        run.finished(RunStatus.COMPLETED, result, None, skipped)  # Positional: the hot path.
         note_finished(noted)
         signals.job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.COMPLETED, error=None

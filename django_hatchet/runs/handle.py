@@ -195,7 +195,6 @@ class JobRun(Generic[R]):
     def finished(
         self,
         status: RunStatus,
-        *,
         result: Any = None,
         error: BaseException | None = None,
         skipped: str | None = None,
