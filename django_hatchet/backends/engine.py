@@ -23,6 +23,7 @@ from ..runs import JobRun, RunStatus
 from ..runs.ids import CLOCK_SKEW, run_id_time
 from . import outbox
 from .base import BaseBackend, Dispatch
+from .inline import inline_backend
 
 #: Polling while waiting for a result: from the first interval, growing to the last.
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.05, 1.5, 1.0
@@ -124,8 +125,6 @@ class EngineBackend(BaseBackend):
             signals.job_enqueued.send(dispatch.job, run=run)
         elif chosen == "inline":
             logger.warning("%s runs inline: the engine cannot be reached (%s)", where, why)
-            from .inline import inline_backend
-
             run.hand_to(inline_backend)
             run.backend.dispatch(dispatch)
         else:
