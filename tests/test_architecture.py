@@ -49,8 +49,8 @@ def _imports(node: ast.AST, module_level: bool) -> Iterator[ast.Import | ast.Imp
 
 
 def import_graph(module_level: bool) -> dict[str, set[str]]:
-    """Module -> the package's modules it imports (a package's ``__init__`` stands for the
-    package; importing a submodule is an edge to that submodule only)."""
+    """Module -> the package's modules it imports. A package's ``__init__`` stands for the
+    package: ``from .. import encoding`` is an edge to the package and to ``encoding``."""
     found = modules()
     graph: dict[str, set[str]] = {name: set() for name in found}
     for name, path in found.items():
@@ -62,8 +62,9 @@ def import_graph(module_level: bool) -> dict[str, set[str]]:
             else:
                 prefix = base[: len(base) - node.level + 1] if node.level else []
                 origin = ".".join([*prefix, *([node.module] if node.module else [])])
-                targets = [f"{origin}.{alias.name}" for alias in node.names]
-                targets = [t if t in found else origin for t in targets]
+                # ``from X import name`` imports X (a package's __init__ too), and the
+                # submodule ``X.name`` when there is one.
+                targets = [origin, *(f"{origin}.{alias.name}" for alias in node.names)]
             for target in targets:
                 while target and target not in found:
                     target = target.rpartition(".")[0]

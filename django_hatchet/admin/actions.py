@@ -9,7 +9,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
 
-from ..jobs import Job
+from ..jobs.job import Job
 from ..models import Run
 from .display import call_text
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from ..jobs import Job
+from ..jobs.job import Job
 
 
 class JSONField(forms.CharField):

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from ..conf import conf
-from ..jobs import Job
+from ..jobs.job import Job
 from ..jobs.registry import registry
 from ..runs.rows import STATUSES, EngineState, RunRow
 from .display import call_text, duration, scrub

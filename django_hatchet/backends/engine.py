@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
-from .. import signals
 from ..conf import conf, scrub
 from ..engine import client, runs
 from ..engine import dispatch as send
 from ..exceptions import EngineUnreachable, JobCancelled, JobError, JobFailed, JobTimeout
-from ..runs import JobRun, RunStatus
+from ..runs.handle import JobRun, RunStatus
 from ..runs.ids import CLOCK_SKEW, run_id_time
+from ..signals import job_enqueued
 from . import outbox
 from .base import BaseBackend, Dispatch
 from .inline import inline_backend
@@ -99,7 +99,7 @@ class EngineBackend(BaseBackend):
         if dispatch.held is not None:
             outbox.done(dispatch.run.id, dispatch.held)
         _record(dispatch.run, sent)
-        signals.job_enqueued.send(dispatch.job, run=dispatch.run)
+        job_enqueued.send(dispatch.job, run=dispatch.run)
 
     def _not_sent(self, dispatch: Dispatch, exc: Exception) -> None:
         """The trigger failed: apply the job's policy if the engine could not be reached."""
@@ -122,7 +122,7 @@ class EngineBackend(BaseBackend):
                 outbox.store(dispatch, why, handled)
             logger.warning("%s is kept in the outbox until the engine is back (%s)", where, why)
             run.moved_to(RunStatus.PENDING)
-            signals.job_enqueued.send(dispatch.job, run=run)
+            job_enqueued.send(dispatch.job, run=run)
         elif chosen == "inline":
             logger.warning("%s runs inline: the engine cannot be reached (%s)", where, why)
             run.hand_to(inline_backend)
@@ -156,7 +156,7 @@ class EngineBackend(BaseBackend):
             else:
                 for d, sent in zip(now, answers, strict=True):
                     _record(d.run, sent)
-                    signals.job_enqueued.send(d.job, run=d.run)
+                    job_enqueued.send(d.job, run=d.run)
         done = {id(d) for d in now}
         for d in dispatches:
             if id(d) not in done:

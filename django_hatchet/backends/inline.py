@@ -12,11 +12,12 @@ from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync, sync_to_async
 
-from .. import encoding, signals
 from ..conf import conf
+from ..encoding import return_value_error, round_trip
 from ..exceptions import JobNotDispatched
-from ..runs import JobRun, RunStatus
+from ..runs.handle import JobRun, RunStatus
 from ..runs.history import LiveRun, note_finished, note_started
+from ..signals import job_enqueued, job_finished, job_started
 from .base import BaseBackend, Dispatch
 
 logger = logging.getLogger("django_hatchet")
@@ -76,10 +77,10 @@ class InlineBackend(BaseBackend):
         args: list[Any] = call["args"]
         if job.takes_context:
             args.insert(0, job.new_context(run.id))
-        signals.job_enqueued.send(job, run=run)
+        job_enqueued.send(job, run=run)
         run.moved_to(RunStatus.RUNNING)
         noted = note_started(run, job.name)
-        signals.job_started.send(job, run_id=run.id, attempt=1)
+        job_started.send(job, run_id=run.id, attempt=1)
         return args, call["kwargs"], noted
 
     @staticmethod
@@ -88,12 +89,12 @@ class InlineBackend(BaseBackend):
     ) -> None:
         run = dispatch.run
         try:
-            result = encoding.round_trip(value)
+            result = round_trip(value)
         except (TypeError, ValueError):
-            raise encoding.return_value_error(run.job_name, value) from None
+            raise return_value_error(run.job_name, value) from None
         run.finished(RunStatus.COMPLETED, result, None, skipped)  # Positional: the hot path.
         note_finished(noted)
-        signals.job_finished.send(
+        job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.COMPLETED, error=None
         )
 
@@ -103,7 +104,7 @@ class InlineBackend(BaseBackend):
         run.finished(RunStatus.FAILED, error=exc)
         note_finished(noted)
         logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
-        signals.job_finished.send(
+        job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.FAILED, error=exc
         )
         if conf.INLINE_PROPAGATE_EXCEPTIONS:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, overload
 
-from ..jobs import Job, job
+from ..jobs.decorator import job
+from ..jobs.job import Job
 from ..options import Priority
 
 P = ParamSpec("P")

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .. import encoding
 from ..conf import conf, setting_error
+from ..encoding import ALLOWED, argument_error, dumps, round_trip
 from ..jobs.registry import JobRegistry, registry
 from ..options import NAME_RE
 from .grammar import SCHEDULE_HINT, format_time, next_fire, schedule_error
@@ -125,15 +125,13 @@ def _entry_problems(name: object, entry: object, jobs: JobRegistry) -> Iterable[
     for key in ("args", "kwargs"):
         if key in entry:
             try:
-                encoding.dumps(entry[key])
+                dumps(entry[key])
             except (TypeError, ValueError):
-                bad = encoding.argument_error(
-                    f"HATCHET_CRONS[{label}]", None, [], {key: entry[key]}
-                )
+                bad = argument_error(f"HATCHET_CRONS[{label}]", None, [], {key: entry[key]})
                 yield Problem(
                     "django_hatchet.E006",
                     str(bad),
-                    f"Cron arguments must be JSON: {encoding.ALLOWED}.",
+                    f"Cron arguments must be JSON: {ALLOWED}.",
                     label,
                 )
 
@@ -171,8 +169,8 @@ def load_crons(jobs: JobRegistry = registry) -> list[Cron]:
             name=name,
             job=entry["job"],
             schedule=entry["schedule"].strip(),
-            args=encoding.round_trip(list(entry.get("args", []))),
-            kwargs=encoding.round_trip(entry.get("kwargs", {})),
+            args=round_trip(list(entry.get("args", []))),
+            kwargs=round_trip(entry.get("kwargs", {})),
             enabled=entry.get("enabled", True),
         )
         for name, entry in value.items()

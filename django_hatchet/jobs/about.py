@@ -75,7 +75,7 @@ def payload_label(job: Job[Any, Any], payload: str) -> str | None:
     """The label of the object a run with this payload is about, if its job declares one."""
     if job.name not in ABOUT:
         return None
-    from .. import encoding
+    from ..encoding import loads
 
-    call = encoding.loads(payload)
+    call = loads(payload)
     return label_for(job, call["args"], call["kwargs"])

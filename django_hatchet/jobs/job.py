@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
-from .. import encoding
-from ..backends import Dispatch, get_backend
+from ..backends import get_backend
+from ..backends.base import Dispatch
 from ..conf import conf
+from ..encoding import argument_error, dumps
 from ..options import JobOptions, Priority, check_bool, check_priority
-from ..runs import JobRun
+from ..runs.handle import JobRun
 from ..runs.ids import new_run_id
 
 if TYPE_CHECKING:
@@ -207,9 +208,9 @@ class Job(Generic[P, R]):
             except TypeError as exc:
                 raise TypeError(f"{self.name}(): {exc}") from None
         try:
-            payload = encoding.dumps({"args": args, "kwargs": kwargs})
+            payload = dumps({"args": args, "kwargs": kwargs})
         except (TypeError, ValueError):
-            raise encoding.argument_error(self.name, self.signature, args, kwargs) from None
+            raise argument_error(self.name, self.signature, args, kwargs) from None
         backend = get_backend()
         run: JobRun[R] = JobRun(new_run_id(), self.name, backend)
         return Dispatch(self, run, payload, run_at, priority or self.options.priority)

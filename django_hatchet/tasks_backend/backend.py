@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from ..backends import get_backend
-from ..jobs import Job, job
 from ..jobs.context import JobContext
+from ..jobs.decorator import job
+from ..jobs.job import Job
 from ..jobs.registry import registry
 from ..options import Priority
 from ..runs.ids import run_id_time

@@ -20,12 +20,13 @@ from typing import Any, ClassVar, cast
 
 from django.utils import timezone
 
-from .. import encoding
-from ..backends import BaseBackend, Dispatch, InlineBackend, override
-from ..backends.inline import not_run
-from ..jobs import Job
+from ..backends import override
+from ..backends.base import BaseBackend, Dispatch
+from ..backends.inline import InlineBackend, not_run
+from ..encoding import loads, round_trip
+from ..jobs.job import Job
 from ..options import Priority
-from ..runs import JobRun, RunStatus
+from ..runs.handle import JobRun, RunStatus
 
 __all__ = ["CapturedRun", "CapturedRuns", "VirtualClock", "capture_jobs", "virtual_clock"]
 
@@ -73,10 +74,10 @@ class CapturedRuns(list[CapturedRun]):
         return the matching runs."""
         runs = self.of(job)
         if args is not None:
-            wanted = encoding.round_trip(list(args))
+            wanted = round_trip(list(args))
             runs = [c for c in runs if c.args == wanted]
         if kwargs is not None:
-            wanted_kwargs = encoding.round_trip(kwargs)
+            wanted_kwargs = round_trip(kwargs)
             runs = [c for c in runs if c.kwargs == wanted_kwargs]
         if (count is None and not runs) or (count is not None and len(runs) != count):
             seen = "\n".join(f"  {c.job.name}(*{c.args!r}, **{c.kwargs!r})" for c in self)
@@ -108,7 +109,7 @@ class CaptureBackend(BaseBackend):
         self.captured = CapturedRuns()
 
     def dispatch(self, dispatch: Dispatch) -> None:
-        call = encoding.loads(dispatch.payload)
+        call = loads(dispatch.payload)
         run = dispatch.run
         run.moved_to(RunStatus.SCHEDULED if dispatch.run_at else RunStatus.QUEUED)
         self.captured.append(

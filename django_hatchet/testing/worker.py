@@ -27,12 +27,12 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from ..runs import JobRun
+from ..runs.handle import JobRun
 from ..runs.ids import CLOCK_SKEW
 from .processes import READY_LINE, ManagedProcess, NotReady
 
 if TYPE_CHECKING:
-    from ..jobs import Job
+    from ..jobs.job import Job
 
 __all__ = ["TEST_KEY", "EngineConnection", "EngineUnavailable", "HatchetWorker", "WorkerProcess"]
 

@@ -14,14 +14,15 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
-from .. import encoding, signals
 from ..backends.single_flight import SKIPPED, single_flight
+from ..encoding import return_value_error, round_trip
 from ..engine.worker import Context, NonRetryableException
 from ..exceptions import NonRetryable, Retry
-from ..jobs import Job
 from ..jobs.context import JobContext
-from ..runs import RunStatus
+from ..jobs.job import Job
+from ..runs.handle import RunStatus
 from ..runs.metadata import RUN_ID_KEY
+from ..signals import job_finished, job_started
 
 logger = logging.getLogger("django_hatchet")
 
@@ -54,22 +55,18 @@ def _start(
     attempt = ctx.attempt_number
     if job.takes_context:
         args.insert(0, JobContext(job, run_id, attempt, ctx.workflow_run_id, ctx))
-    signals.job_started.send(job, run_id=run_id, attempt=attempt)
+    job_started.send(job, run_id=run_id, attempt=attempt)
     return args, kwargs, run_id, attempt
 
 
 def _finish(job: Job[Any, Any], run_id: str, attempt: int, value: Any) -> dict[str, Any]:
     try:
-        result = encoding.round_trip(value)
+        result = round_trip(value)
     except (TypeError, ValueError):
-        error = encoding.return_value_error(job.name, value)
-        signals.job_finished.send(
-            job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=error
-        )
+        error = return_value_error(job.name, value)
+        job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=error)
         raise error from None
-    signals.job_finished.send(
-        job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None
-    )
+    job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None)
     # Hatchet's task output must be an object.
     return {"result": result}
 
@@ -79,17 +76,13 @@ def _skipped(job: Job[Any, Any], run_id: str, attempt: int, ctx: Context) -> dic
     reason = SKIPPED.format(job=job.name)
     logger.warning("Job %s run %s skipped: %s", job.name, run_id, reason)
     ctx.log(f"skipped: {reason}")
-    signals.job_finished.send(
-        job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None
-    )
+    job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None)
     return {"result": None, "skipped": reason}
 
 
 def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> Exception:
     """Report the failure; return what to raise to the SDK."""
-    signals.job_finished.send(
-        job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc
-    )
+    job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc)
     if isinstance(exc, NonRetryable) or (
         job.options.retry_on is not None and not isinstance(exc, (Retry, *job.options.retry_on))
     ):

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from ..conf import TLS_STRATEGIES, conf, scrub
 from ..crons import load_crons
-from ..jobs import Job
+from ..jobs.job import Job
 from ..jobs.registry import registry
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ... import encoding
+from ...encoding import argument_error, dumps, round_trip
 from ...jobs.registry import JobRegistry, registry
 from ...options import NAME_CHARACTERS
 from .expressions import crontab_expression, interval_expression
@@ -99,12 +99,12 @@ def _translate(
                 "history itself, so there is nothing to run"
             )
         try:
-            encoding.dumps([args, kwargs])
+            dumps([args, kwargs])
         except (TypeError, ValueError):
             raise CannotMap(
-                str(encoding.argument_error(task, None, [], {"args": args, "kwargs": kwargs}))
+                str(argument_error(task, None, [], {"args": args, "kwargs": kwargs}))
             ) from None
-        args, kwargs = encoding.round_trip(args), encoding.round_trip(kwargs)
+        args, kwargs = round_trip(args), round_trip(kwargs)
         cron["schedule"] = _schedule(entry.schedule, timezone, notes)
     except CannotMap as exc:
         problem = str(exc)
