@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -129,3 +131,17 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
         "django_hatchet.runs.ids",
         "django_hatchet.signals",
     ]
+
+
+def test_the_public_names_loaded_on_first_use_are_the_real_ones():
+    import django_hatchet
+    from django_hatchet.celery.tasks import shared_task
+    from django_hatchet.jobs.about import about
+    from django_hatchet.jobs.context import JobContext
+
+    assert django_hatchet.about is about
+    assert django_hatchet.shared_task is shared_task
+    assert django_hatchet.JobContext is JobContext
+    assert {"about", "shared_task", "JobContext"} <= set(django_hatchet.__all__)
+    with pytest.raises(AttributeError, match="module 'django_hatchet' has no attribute 'nope'"):
+        django_hatchet.nope  # noqa: B018
