@@ -21,12 +21,16 @@ from .options import Concurrency, Idempotency, JobOptions, Priority
 from .runs import JobRun, RunStatus
 
 if TYPE_CHECKING:
+    from .canvas.handle import CanvasRun
+    from .canvas.shapes import chain, chord, group
+    from .canvas.signature import Signature
     from .celery import shared_task
     from .jobs.about import about
     from .jobs.context import JobContext
 
 __all__ = [
     "AsyncJob",
+    "CanvasRun",
     "Concurrency",
     "EngineUnreachable",
     "Idempotency",
@@ -43,13 +47,18 @@ __all__ = [
     "Priority",
     "Retry",
     "RunStatus",
+    "Signature",
     "about",
+    "chain",
+    "chord",
     "get_run",
+    "group",
     "job",
     "jobs_enabled",
     "registry",
     "send_event",
     "shared_task",
+    "signature",
 ]
 
 
@@ -72,6 +81,31 @@ def get_run(run_id: str) -> JobRun[Any]:
     run: JobRun[Any] = JobRun(run_id, "", backend)
     run.refresh()
     return run
+
+
+def signature(
+    job: Job[Any, Any] | str,
+    args: tuple[Any, ...] | list[Any] | None = None,
+    kwargs: dict[str, Any] | None = None,
+    *,
+    immutable: bool = False,
+    **options: Any,
+) -> Signature:
+    """Celery's ``signature("orders.price", args=(1,), countdown=10)``: a job (or its
+    registered name) with some of its arguments, for a canvas."""
+    from .canvas.signature import Signature
+
+    if isinstance(job, str):
+        found = registry.get(job)
+        if found is None:
+            raise LookupError(
+                f"signature(): no job is registered as {job!r}. Registered jobs: "
+                f"{', '.join(registry.names()) or 'none'}."
+            )
+        job = found
+    if not isinstance(job, Job):
+        raise TypeError(f"signature(): expected a job or a job's name, not {type(job).__name__}.")
+    return Signature(job, args or (), kwargs, immutable=immutable, options=options)
 
 
 def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
@@ -97,6 +131,15 @@ def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
     dispatch.send_event(key, payload)
 
 
+_CANVAS = {
+    "chain": "django_hatchet.canvas.shapes",
+    "group": "django_hatchet.canvas.shapes",
+    "chord": "django_hatchet.canvas.shapes",
+    "Signature": "django_hatchet.canvas.signature",
+    "CanvasRun": "django_hatchet.canvas.handle",
+}
+
+
 def __getattr__(name: str) -> Any:
     # Imported when first asked for: a web process whose jobs use neither ``@about``, nor
     # the Celery kit, nor a context does not load them at start-up.
@@ -108,6 +151,10 @@ def __getattr__(name: str) -> Any:
         from .jobs.about import about
 
         return about
+    if name in _CANVAS:
+        from importlib import import_module
+
+        return getattr(import_module(_CANVAS[name]), name)
     if name == "shared_task":
         from .celery import shared_task
 

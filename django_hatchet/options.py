@@ -13,7 +13,7 @@ import enum
 import inspect
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .conf import UNREACHABLE_POLICIES
@@ -95,6 +95,10 @@ class JobOptions(NamedTuple):
     #: At most one run at a time, across workers: an overlapping run is skipped (a
     #: PostgreSQL advisory lock; see ``django_hatchet.backends.single_flight``).
     single_flight: bool = False
+    #: A durable task on the engine (an ``async def`` job): while it waits (for its child
+    #: runs, a sleep, an event) it holds no worker slot, and a worker lost mid-run replays it,
+    #: its completed waits answered from the engine's log (docs/workflows.md).
+    durable: bool = False
 
 
 if TYPE_CHECKING:
@@ -123,6 +127,7 @@ if TYPE_CHECKING:
         retry_on: tuple[type[BaseException], ...] | None
         on_unreachable: Unreachable | None
         single_flight: bool
+        durable: bool
 
 
 def check_options(where: str, func: Callable[..., Any], given: dict[str, Any]) -> JobOptions:
@@ -139,6 +144,11 @@ def check_options(where: str, func: Callable[..., Any], given: dict[str, Any]) -
     }
     if values["takes_context"]:
         _check_context_parameter(where, func)
+    if values["durable"] and not inspect.iscoroutinefunction(func):
+        raise TypeError(
+            f"{where}: durable=True needs an async def function: a durable job awaits "
+            "(its child runs, context.sleep(), context.wait_for_event()) on the engine's log."
+        )
     return JobOptions(**values)
 
 
@@ -162,6 +172,33 @@ def check_priority(where: str, value: Any) -> Priority | None:
         raise ValueError(
             f"{where}: priority must be 1 (LOW), 2 (MEDIUM) or 3 (HIGH), not {value}."
         ) from None
+
+
+def check_run_at(
+    where: str, countdown: Any, eta: Any, now: Callable[[], datetime]
+) -> datetime | None:
+    """When a run with this ``countdown`` (seconds from ``now()``) or ``eta`` starts; None
+    for now."""
+    if countdown is not None and eta is not None:
+        raise TypeError(f"{where}: pass countdown or eta, not both.")
+    if countdown is not None:
+        if isinstance(countdown, bool) or not isinstance(countdown, (int, float)):
+            raise TypeError(
+                f"{where}: countdown must be a number of seconds, not {type(countdown).__name__}."
+            )
+        if countdown < 0:
+            raise ValueError(f"{where}: countdown must be 0 or more, not {countdown}.")
+        return now() + timedelta(seconds=countdown)
+    if eta is not None:
+        if not isinstance(eta, datetime):
+            raise TypeError(f"{where}: eta must be a datetime, not {type(eta).__name__}.")
+        if eta.utcoffset() is None:
+            raise ValueError(
+                f"{where}: eta must be timezone-aware, so that it means the same instant "
+                "everywhere; use django.utils.timezone.now() + timedelta(...)."
+            )
+        return eta
+    return None
 
 
 def _check_retries(where: str, value: Any) -> int:
@@ -339,4 +376,5 @@ CHECKS: dict[str, Check] = {
     "retry_on": _check_retry_on,
     "on_unreachable": _check_unreachable,
     "single_flight": lambda where, v: check_bool(f"{where}: single_flight", v) or False,
+    "durable": lambda where, v: check_bool(f"{where}: durable", v) or False,
 }

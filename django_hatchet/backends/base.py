@@ -95,6 +95,12 @@ class BaseBackend:
     async def acancel(self, run: JobRun[Any]) -> None:
         """Cancel a run that is queued or running."""
 
+    def cancel_tree(self, run: JobRun[Any]) -> None:
+        """Cancel the runs a canvas run started (its own run is cancelled by ``cancel``)."""
+
+    async def acancel_tree(self, run: JobRun[Any]) -> None:
+        """Cancel the runs a canvas run started."""
+
     def refresh(self, run: JobRun[Any]) -> None:
         """Update the run's status, result and error."""
 

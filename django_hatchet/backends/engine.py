@@ -20,6 +20,7 @@ from ..engine import dispatch as send
 from ..exceptions import EngineUnreachable, JobCancelled, JobError, JobFailed, JobTimeout
 from ..runs.handle import JobRun, RunStatus
 from ..runs.ids import CLOCK_SKEW, run_id_time
+from ..runs.metadata import CANVAS_KEY
 from ..signals import job_enqueued
 from . import outbox
 from .base import BaseBackend, Dispatch
@@ -275,6 +276,16 @@ class EngineBackend(BaseBackend):
 
     async def acancel(self, run: JobRun[Any]) -> None:
         await sync_to_async(self.cancel, thread_sensitive=False)(run)
+
+    def cancel_tree(self, run: JobRun[Any]) -> None:
+        # The runs a canvas starts carry its id (their own nested canvases, theirs).
+        runs.cancel_where({CANVAS_KEY: run.id}, run_id_time(run.id) - CLOCK_SKEW)
+        for child in getattr(run, "children", ()):
+            if getattr(child, "children", None):
+                self.cancel_tree(child)
+
+    async def acancel_tree(self, run: JobRun[Any]) -> None:
+        await sync_to_async(self.cancel_tree, thread_sensitive=False)(run)
 
 
 def failed_error(run: JobRun[Any], serialized: str) -> JobFailed:

@@ -70,10 +70,15 @@ def _never_run(input: Any, ctx: Any) -> None:
     raise RuntimeError("A job's definition registered from outside a worker is never run there.")
 
 
+async def _never_run_durable(input: Any, ctx: Any) -> None:
+    _never_run(input, ctx)
+
+
 def workflow_definition(name: str, options: JobOptions) -> Any:
     """The definition a worker registers for this job (the same, so the same version), to
     register it from another process: the function a task runs is not part of it."""
-    (task,) = tasks_for([(name, options, _never_run)])
+    function = _never_run_durable if options.durable else _never_run
+    (task,) = tasks_for([(name, options, function)])
     return task.to_proto()
 
 
@@ -82,6 +87,7 @@ def tasks_for(jobs: Iterable[tuple[str, JobOptions, Callable[..., Any]]]) -> lis
     client = get_client()
     tasks: list[Task] = []
     for name, options, function in jobs:
-        decorate: Any = client.task(**task_options(name, options))
+        kind = client.durable_task if options.durable else client.task
+        decorate: Any = kind(**task_options(name, options))
         tasks.append(decorate(function))
     return tasks

@@ -16,6 +16,7 @@ from .client import TooLarge, get_client
 __all__ = [
     "RunRecord",
     "cancel",
+    "cancel_where",
     "delete_schedule",
     "find_run",
     "find_schedule",
@@ -80,6 +81,14 @@ def run_details(
 
 def cancel(engine_run_id: str) -> None:
     get_client().runs.cancel(engine_run_id)
+
+
+def cancel_where(metadata: dict[str, str], since: datetime) -> None:
+    """Cancel every run since ``since`` whose metadata has these keys and values."""
+    from hatchet_sdk.features.runs import BulkCancelReplayOpts, RunFilter
+
+    filters = RunFilter(since=since, additional_metadata=metadata)
+    get_client().runs.bulk_cancel(BulkCancelReplayOpts(filters=filters))
 
 
 def parse_error(serialized: str) -> tuple[str, str, str]:

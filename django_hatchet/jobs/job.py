@@ -5,21 +5,19 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
-
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.utils import timezone
 
 from ..backends import get_backend
 from ..backends.base import Dispatch
-from ..conf import conf
+from ..backends.commit import aenqueue, defer_to_commit, enqueue
 from ..encoding import argument_error, dumps
-from ..options import JobOptions, Priority, check_bool, check_priority
+from ..options import JobOptions, Priority, check_bool, check_priority, check_run_at
 from ..runs.handle import JobRun
 from ..runs.ids import new_run_id
 
 if TYPE_CHECKING:
+    from ..canvas.signature import Signature
     from .context import JobContext
 
 P = ParamSpec("P")
@@ -86,6 +84,19 @@ class Job(Generic[P, R]):
             return func(self.new_context(new_run_id()), *args, **kwargs)  # type: ignore[no-any-return]
         return self.func(*args, **kwargs)  # type: ignore[no-any-return]
 
+    def s(self, *args: Any, **kwargs: Any) -> Signature:
+        """A signature of this job with these arguments, for a canvas: as a step, it
+        receives the previous step's result before them (Celery's ``add.s(2)``)."""
+        from ..canvas.signature import Signature
+
+        return Signature(self, args, kwargs)
+
+    def si(self, *args: Any, **kwargs: Any) -> Signature:
+        """An immutable signature: as a step, it receives only these arguments."""
+        from ..canvas.signature import Signature
+
+        return Signature(self, args, kwargs, immutable=True)
+
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> JobRun[R]:
         """Enqueue a run with these arguments; return its handle at once."""
         return self._enqueue(self._dispatch(args, kwargs), None)
@@ -140,7 +151,7 @@ class Job(Generic[P, R]):
         if not dispatches:
             return []
         backend = dispatches[0].run.backend
-        pending = [d for d in dispatches if not self._defer_to_commit(d, None)]
+        pending = [d for d in dispatches if not defer_to_commit(d, None)]
         if pending:
             backend.dispatch_many(pending)
         return [d.run for d in dispatches]
@@ -168,31 +179,7 @@ class Job(Generic[P, R]):
             raise TypeError(
                 f"{self.name}.apply_async(): kwargs must be a dict, not {type(kwargs).__name__}."
             )
-        run_at = None
-        if countdown is not None and eta is not None:
-            raise TypeError(f"{self.name}.apply_async(): pass countdown or eta, not both.")
-        if countdown is not None:
-            if isinstance(countdown, bool) or not isinstance(countdown, (int, float)):
-                raise TypeError(
-                    f"{self.name}.apply_async(): countdown must be a number of seconds, not "
-                    f"{type(countdown).__name__}."
-                )
-            if countdown < 0:
-                raise ValueError(
-                    f"{self.name}.apply_async(): countdown must be 0 or more, not {countdown}."
-                )
-            run_at = get_backend().now() + timedelta(seconds=countdown)
-        elif eta is not None:
-            if not isinstance(eta, datetime):
-                raise TypeError(
-                    f"{self.name}.apply_async(): eta must be a datetime, not {type(eta).__name__}."
-                )
-            if timezone.is_naive(eta):
-                raise ValueError(
-                    f"{self.name}.apply_async(): eta must be timezone-aware, so that it means "
-                    "the same instant everywhere; use django.utils.timezone.now() + timedelta(...)."
-                )
-            run_at = eta
+        run_at = check_run_at(f"{self.name}.apply_async()", countdown, eta, get_backend().now)
         return args, kwargs, run_at, check_priority(f"{self.name}.apply_async()", priority)
 
     def _dispatch(
@@ -215,38 +202,12 @@ class Job(Generic[P, R]):
         run: JobRun[R] = JobRun(new_run_id(), self.name, backend)
         return Dispatch(self, run, payload, run_at, priority or self.options.priority)
 
-    def _defer_to_commit(self, dispatch: Dispatch, on_commit: bool | None) -> bool:
-        """Register the dispatch to run when the transaction commits, if there is one."""
-        if on_commit is None:
-            on_commit = self.options.enqueue_on_commit
-            if on_commit is None:
-                on_commit = conf.ENQUEUE_ON_COMMIT
-        if not on_commit:
-            return False
-        connection = connections[DEFAULT_DB_ALIAS]
-        if not connection.in_atomic_block:
-            return False
-        run, backend = dispatch.run, dispatch.run.backend
-        backend.hold(dispatch, DEFAULT_DB_ALIAS)  # The engine's outbox, in this transaction.
-
-        def dispatch_on_commit() -> None:
-            if run.commit_done():
-                backend.dispatch(dispatch)
-            elif dispatch.held is not None:  # Cancelled meanwhile.
-                backend.forget(dispatch)
-
-        run.wait_for_commit(connection, dispatch_on_commit)
-        connection.on_commit(dispatch_on_commit)
-        return True
-
     def _enqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
-        if not self._defer_to_commit(dispatch, on_commit):
-            dispatch.run.backend.dispatch(dispatch)
+        enqueue(dispatch, on_commit)
         return dispatch.run
 
     async def _aenqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
-        if not self._defer_to_commit(dispatch, on_commit):
-            await dispatch.run.backend.adispatch(dispatch)
+        await aenqueue(dispatch, on_commit)
         return dispatch.run
 
 

@@ -8,6 +8,8 @@ RUN_ID_KEY = "django_hatchet_run_id"
 JOB_KEY = "django_hatchet_job"
 #: The model instance a run is about (``app_label.model:pk``; ``@about``).
 OBJECT_KEY = "django_hatchet_object"
+#: The canvas run (its id) that started this run as one of its steps.
+CANVAS_KEY = "django_hatchet_canvas"
 #: The cron (its name in ``HATCHET_CRONS``) and the namespace of a cron this app owns on the
 #: engine; the runs it starts carry them too.
 OWNER_KEY = "django_hatchet_cron"

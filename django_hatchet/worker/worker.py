@@ -160,13 +160,17 @@ class Worker:
             from .relay import start_relay_thread
 
             start_relay_thread()
+        from ..canvas.plan import ORCHESTRATOR, ORCHESTRATOR_OPTIONS
+        from .canvas import orchestrate
         from .execution import make_task_function
 
         worker.start_worker(
             self.name,
             self.slots,
             self.labels,
-            [(job.name, job.options, make_task_function(job)) for job in self.jobs],
+            # Every worker runs canvases too (a durable task: it holds no slot while waiting).
+            [(job.name, job.options, make_task_function(job)) for job in self.jobs]
+            + [(ORCHESTRATOR, ORCHESTRATOR_OPTIONS, orchestrate)],
             self.drain_timeout,
             self._drain_timed_out,
         )
