@@ -68,7 +68,8 @@ def jobs_enabled() -> bool:
 
 
 def get_run(run_id: str) -> JobRun[Any]:
-    """The handle of a run on the engine, by the id ``.delay()`` returned, from any process."""
+    """The handle of a run on the engine, by the id ``.delay()`` returned, from any process
+    (a ``CanvasRun`` for a canvas's id)."""
     from .backends import get_backend
 
     backend = get_backend()
@@ -80,6 +81,12 @@ def get_run(run_id: str) -> JobRun[Any]:
         )
     run: JobRun[Any] = JobRun(run_id, "", backend)
     run.refresh()
+    from .canvas.plan import ORCHESTRATOR
+
+    if run.job_name == ORCHESTRATOR:  # A canvas: its handle has its steps'.
+        from .canvas.handle import adopt
+
+        return adopt(run)
     return run
 
 

@@ -101,6 +101,10 @@ class BaseBackend:
     async def acancel_tree(self, run: JobRun[Any]) -> None:
         """Cancel the runs a canvas run started."""
 
+    def run_input(self, run: JobRun[Any]) -> dict[str, Any]:
+        """The arguments the run was started with (``{"args": [...], "kwargs": {...}}``)."""
+        raise NotImplementedError
+
     def refresh(self, run: JobRun[Any]) -> None:
         """Update the run's status, result and error."""
 

@@ -277,6 +277,12 @@ class EngineBackend(BaseBackend):
     async def acancel(self, run: JobRun[Any]) -> None:
         await sync_to_async(self.cancel, thread_sensitive=False)(run)
 
+    def run_input(self, run: JobRun[Any]) -> dict[str, Any]:
+        if run.engine_run_id is None and not self._find(run):
+            raise LookupError(f"Run {run.id} was not found on the engine.")
+        assert run.engine_run_id is not None
+        return runs.run_input(run.engine_run_id)
+
     def cancel_tree(self, run: JobRun[Any]) -> None:
         # The runs a canvas starts carry its id (their own nested canvases, theirs).
         runs.cancel_where({CANVAS_KEY: run.id}, run_id_time(run.id) - CLOCK_SKEW)

@@ -103,3 +103,13 @@ def all_runs(run: CanvasRun) -> dict[str, JobRun[Any]]:
         else:
             found[child.id] = child
     return found
+
+
+def adopt(run: JobRun[Any]) -> CanvasRun:
+    """The canvas handle of a run of the orchestrator found by its id (``get_run``)."""
+    call = run.backend.run_input(run)
+    node: Node = call["args"][0]
+    canvas = build_handle(node, run.backend)
+    canvas.engine_run_id = run.engine_run_id
+    canvas.refresh()
+    return canvas

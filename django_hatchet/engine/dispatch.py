@@ -85,10 +85,17 @@ def schedule(
 
 def start(name: str, payload: str, meta: dict[str, str], priority: int | None) -> str:
     """Start a run of job ``name`` now; return the engine's run id."""
-    ref = get_client()._client.admin.run_workflow(
-        name, payload, TriggerWorkflowOptions(additional_metadata=meta, priority=priority)
-    )
+    ref = get_client()._client.admin.run_workflow(name, payload, _options(meta, priority))
     return str(ref.workflow_run_id)
+
+
+def _options(meta: dict[str, str], priority: int | None) -> TriggerWorkflowOptions:
+    # Inside a running job the SDK makes the run a child of that job's run, and the engine
+    # starts one child per key: without one it keys children by their order in the
+    # attempt, so a retried parent's runs would be matched to its first attempt's.
+    return TriggerWorkflowOptions(
+        additional_metadata=meta, priority=priority, child_key=meta.get(RUN_ID_KEY)
+    )
 
 
 def start_unless_duplicate(
@@ -151,7 +158,7 @@ def trigger_many(name: str, options: JobOptions, calls: list[Call]) -> list[Sent
         WorkflowRunTriggerConfig(
             workflow_name=name,
             input=c.payload,
-            options=TriggerWorkflowOptions(additional_metadata=c.metadata, priority=c.priority),
+            options=_options(c.metadata, c.priority),
         )
         for c in calls
     ]

@@ -22,6 +22,7 @@ __all__ = [
     "find_schedule",
     "parse_error",
     "run_details",
+    "run_input",
     "run_record",
     "schedule_pending",
 ]
@@ -77,6 +78,12 @@ def run_details(
         output = task.output
         error = task.error
     return details.status.name, output, error
+
+
+def run_input(engine_run_id: str) -> dict[str, Any]:
+    """The input a run was started with: ``{"args": [...], "kwargs": {...}}``."""
+    call = get_client().runs.get(engine_run_id).run.input or {}
+    return dict(call.get("input", call))
 
 
 def cancel(engine_run_id: str) -> None:

@@ -119,6 +119,22 @@ def never_picked_up() -> None:
     """On a queue no test worker serves: it waits until its schedule timeout."""
 
 
+@job
+def delay_child(n: int) -> str:
+    """Enqueues add(n, 1) from inside its run; returns the child's run id."""
+    return add.delay(n, 1).id
+
+
+@job(retries=1, takes_context=True)
+def delay_child_then_retry(context: JobContext) -> str:
+    """Each attempt enqueues add(attempt, 0); the first then fails. Returns the second
+    attempt's child's run id."""
+    child = add.delay(context.attempt, 0)
+    if context.attempt == 1:
+        raise RuntimeError("first attempt fails after enqueuing")
+    return child.id
+
+
 # For the fault-injection tests (tests/test_faults.py): only their workers serve this queue.
 
 
