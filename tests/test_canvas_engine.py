@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from tests.testapp import tasks
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
 
 
-def never_started(run: django_hatchet.JobRun) -> bool:
+def never_started(run: django_hatchet.JobRun[Any]) -> bool:
     """True when the engine has no run with this id."""
     return find_run(run.id, run_id_time(run.id) - CLOCK_SKEW) is None
 
@@ -42,9 +43,10 @@ def test_each_step_is_a_child_run_of_the_canvas_run():
     client = get_client()
     for step in canvas.children:
         step.refresh()
+        assert step.engine_run_id is not None
         details = client.runs.get(step.engine_run_id)
         assert details.tasks[0].parent_task_external_id == canvas.engine_run_id
-        assert details.run.additional_metadata["django_hatchet_canvas"] == canvas.id
+        assert (details.run.additional_metadata or {})["django_hatchet_canvas"] == canvas.id
 
 
 def test_a_group_returns_its_members_results_in_order():
@@ -65,10 +67,12 @@ def test_a_nested_canvas():
         tasks.echo.s(),
     ).delay()
     assert canvas.get(timeout=90) == {"args": [[12, 122]], "kwargs": {}}
-    first, inner_group, last = canvas.children
+    _first, inner_group, last = canvas.children
     assert isinstance(inner_group, CanvasRun)
     assert inner_group.get(timeout=10) == [12, 122]
-    assert inner_group.children[1].children[1].get(timeout=10) == 122
+    inner_chain = inner_group.children[1]
+    assert isinstance(inner_chain, CanvasRun)
+    assert inner_chain.children[1].get(timeout=10) == 122
     assert last.get(timeout=10) == {"args": [[12, 122]], "kwargs": {}}
 
 
@@ -109,7 +113,9 @@ def test_a_failure_inside_a_nested_canvas_reaches_the_top_with_the_steps_error()
     with pytest.raises(JobFailed) as info:
         canvas.get(timeout=60)
     assert (info.value.exc_type, info.value.exc_message) == ("JobBroke", "deep")
-    assert info.value.run_id == canvas.children[1].children[1].id
+    inner_group = canvas.children[1]
+    assert isinstance(inner_group, CanvasRun)
+    assert info.value.run_id == inner_group.children[1].id
 
 
 def test_cancel_stops_a_running_canvas_and_its_running_step():
@@ -166,6 +172,7 @@ def test_a_job_delayed_inside_a_running_job_is_its_child_run():
     child_id = parent.get(timeout=60)
     child = django_hatchet.get_run(child_id)
     assert child.get(timeout=30) == 6
+    assert child.engine_run_id is not None
     details = get_client().runs.get(child.engine_run_id)
     assert details.tasks[0].parent_task_external_id == parent.engine_run_id
 
