@@ -25,7 +25,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from django_hatchet import RunStatus
+from django_hatchet import RunStatus, chain, group
 from django_hatchet.engine.client import reset_client
 from django_hatchet.models import OutboxEntry
 from django_hatchet.testing.processes import READY_LINE, EngineProcess, ManagedProcess, NotReady
@@ -439,3 +439,47 @@ def test_a_run_enqueued_before_any_worker_registered_its_job_waits_for_one(
         finally:
             worker.stop()
     reset_client()
+
+
+# A canvas survives its worker -------------------------------------------------------------
+
+
+def _kill_during_canvas(
+    workers: Callable[..., Worker], canvas: Any, prefix: str, started_before_kill: int
+) -> tuple[set[str], Counter[str], Counter[str]]:
+    """Apply ``canvas`` on a worker, kill it -9 once ``started_before_kill`` steps have
+    started, start another; return the steps completed at the kill, and the counts."""
+    doomed = workers("--slots", "3", "--name", f"{prefix}-doomed")
+    run = canvas.delay()
+    assert wait_for(lambda: sum(counts(prefix)[0].values()) >= started_before_kill, 120)
+    done_at_kill = set(counts(prefix)[1])
+    doomed.kill9()
+    workers("--slots", "3", "--name", f"{prefix}-rescuer")
+    run.get(timeout=240)
+    time.sleep(3)  # Any late duplicate would show up by now.
+    starts, done = counts(prefix)
+    return done_at_kill, starts, done
+
+
+def test_a_chain_survives_its_worker_killed_9_and_runs_no_completed_step_again(
+    on_engine: dict[str, Any], workers: Callable[..., Worker]
+) -> None:
+    steps = [f"kchain-{i}" for i in range(4)]
+    canvas = chain(tasks.record.si(key, 1.5) for key in steps)
+    done_at_kill, starts, done = _kill_during_canvas(workers, canvas, "kchain-", 2)
+    figures("kill9_chain", done_at_kill=sorted(done_at_kill), starts=dict(starts))
+    assert done_at_kill  # The kill came after a step had completed...
+    assert set(done) == set(steps)  # ...and the canvas still completed every step,
+    assert all(starts[key] == 1 for key in done_at_kill)  # never running a completed one again.
+
+
+def test_a_group_survives_its_worker_killed_9_and_runs_no_completed_member_again(
+    on_engine: dict[str, Any], workers: Callable[..., Worker]
+) -> None:
+    members = [f"kgroup-{i}" for i in range(6)]
+    canvas = group(tasks.record.si(key, 2) for key in members)
+    done_at_kill, starts, done = _kill_during_canvas(workers, canvas, "kgroup-", 4)
+    figures("kill9_group", done_at_kill=sorted(done_at_kill), starts=dict(starts))
+    assert done_at_kill
+    assert set(done) == set(members)
+    assert all(starts[key] == 1 for key in done_at_kill)
