@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         def apply_async(self, *args: Any, **kwargs: Any) -> JobRun[Any]: ...
         async def aapply_async(self, *args: Any, **kwargs: Any) -> JobRun[Any]: ...
 
+
 #: What ``.set()`` takes: the options of one run.
 RUN_OPTIONS = ("countdown", "priority")
 
