@@ -187,7 +187,8 @@ def argument_error(
         found = _first_bad_value(value, name)
         if found:
             path, bad = found
-            where = f"argument {name!r}" if path == name else f"argument {name!r} (at {path})"
+            label = name if name.startswith("positional argument ") else f"argument {name!r}"
+            where = label if path == name else f"{label} (at {path})"
             if isinstance(bad, str):
                 return PayloadError(
                     f"{job_name}: {where} is {_describe(bad)}. Job arguments travel as JSON "
@@ -201,9 +202,14 @@ def argument_error(
         size = payload_size({"args": list(args), "kwargs": kwargs})
     except (TypeError, ValueError):
         return TypeError(f"{job_name}: the arguments are not JSON serializable ({ALLOWED}).")
+    return too_large_error(job_name, "the arguments are", size)
+
+
+def too_large_error(where: str, what: str, size: int, advice: str = "") -> PayloadError:
+    """The error for a payload of ``size`` bytes that does not fit in one engine message."""
     return PayloadError(
-        f"{job_name}: the arguments are {_too_large(size)}. Nothing was "
-        "enqueued. Store large data elsewhere (a model, a file in storage) and pass its key."
+        f"{where}: {what} {_too_large(size)}. Nothing was enqueued. {advice}Store large data "
+        "elsewhere (a model, a file in storage) and pass its key."
     )
 
 

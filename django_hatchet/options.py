@@ -13,7 +13,7 @@ import enum
 import inspect
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .conf import UNREACHABLE_POLICIES
@@ -172,33 +172,6 @@ def check_priority(where: str, value: Any) -> Priority | None:
         raise ValueError(
             f"{where}: priority must be 1 (LOW), 2 (MEDIUM) or 3 (HIGH), not {value}."
         ) from None
-
-
-def check_run_at(
-    where: str, countdown: Any, eta: Any, now: Callable[[], datetime]
-) -> datetime | None:
-    """When a run with this ``countdown`` (seconds from ``now()``) or ``eta`` starts; None
-    for now."""
-    if countdown is not None and eta is not None:
-        raise TypeError(f"{where}: pass countdown or eta, not both.")
-    if countdown is not None:
-        if isinstance(countdown, bool) or not isinstance(countdown, (int, float)):
-            raise TypeError(
-                f"{where}: countdown must be a number of seconds, not {type(countdown).__name__}."
-            )
-        if countdown < 0:
-            raise ValueError(f"{where}: countdown must be 0 or more, not {countdown}.")
-        return now() + timedelta(seconds=countdown)
-    if eta is not None:
-        if not isinstance(eta, datetime):
-            raise TypeError(f"{where}: eta must be a datetime, not {type(eta).__name__}.")
-        if eta.utcoffset() is None:
-            raise ValueError(
-                f"{where}: eta must be timezone-aware, so that it means the same instant "
-                "everywhere; use django.utils.timezone.now() + timedelta(...)."
-            )
-        return eta
-    return None
 
 
 def _check_retries(where: str, value: Any) -> int:

@@ -106,7 +106,7 @@ def test_the_limit_follows_the_sdks_message_length_setting(monkeypatch):
 @pytest.mark.parametrize(
     ("call", "where"),
     [
-        (lambda: tasks.echo.delay("a\x00b"), "argument 'positional argument 0'"),
+        (lambda: tasks.echo.delay("a\x00b"), "positional argument 0"),
         (
             lambda: tasks.echo.delay(note={"text": ["ok", "a\x00"]}),
             "argument 'note' (at note['text'][1])",
@@ -168,7 +168,7 @@ def test_run_now_in_the_admin_with_a_nul_shows_why_and_enqueues_nothing():
     response = operator.post(url, {"args": '["a\\u0000b"]', "kwargs": "{}"})
     assert response.status_code == 200
     assert (
-        "The run was not enqueued: tests.echo: argument &#x27;positional argument 0&#x27; is a "
+        "The run was not enqueued: tests.echo: positional argument 0 is a "
         in (response.content.decode())
     )
     assert not LogEntry.objects.exists()

@@ -45,7 +45,7 @@ def test_non_json_argument_is_named_with_its_type(args, kwargs, expected):
 
 
 def test_star_args_are_named_by_position():
-    with pytest.raises(TypeError, match="argument 'positional argument 1' is a value of type set"):
+    with pytest.raises(TypeError, match=": positional argument 1 is a value of type set"):
         tasks.echo.delay(1, {2})
     with pytest.raises(TypeError, match="argument 'extra' is a value of type set"):
         tasks.echo.delay(1, extra={2})

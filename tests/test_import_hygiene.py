@@ -115,6 +115,7 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
         "django_hatchet.backends.base",
         "django_hatchet.backends.commit",
         "django_hatchet.backends.inline",
+        "django_hatchet.calls",
         "django_hatchet.checks",
         "django_hatchet.conf",
         "django_hatchet.conf.spec",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         name: str
         options: JobOptions
         func: Callable[..., Any]
+        logs_failures: bool
 
         @property
         def is_async(self) -> bool: ...

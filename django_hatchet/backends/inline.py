@@ -103,7 +103,8 @@ class InlineBackend(BaseBackend):
         run = dispatch.run
         run.finished(RunStatus.FAILED, error=exc)
         note_finished(noted)
-        logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
+        if dispatch.job.logs_failures:
+            logger.error("Job %s (inline run %s) failed", run.job_name, run.id, exc_info=exc)
         job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.FAILED, error=exc
         )

@@ -8,6 +8,8 @@ from typing import Any
 
 from ..backends.base import Dispatch
 from ..encoding import dumps
+from ..exceptions import JobCancelled
+from ..runs.handle import RunStatus
 from .handle import CanvasRun, all_runs
 from .plan import ORCHESTRATOR, ORCHESTRATOR_OPTIONS, Failure, Node, Outcome, Step, StepFailed, walk
 
@@ -29,32 +31,55 @@ def run_inline(node: Node, head: list[Any], root_id: str) -> Any:
     walking = walk(node, head)
     outcomes: list[Outcome] | None = None
     while True:
+        failed: StepFailed | None = None
         try:
             steps = walking.send(outcomes)  # type: ignore[arg-type]
         except StopIteration as stop:
             return stop.value
         except StepFailed as exc:
-            raise (exc.failure.error or exc) from None
+            failed = exc
+        if failed is not None:
+            if node["id"] == root_id:
+                _not_run(runs, failed.failure)
+            # The step's own exception, raised outside the handler: its cause stays its own.
+            raise failed.failure.error or failed
         outcomes = [_run_step(step, root, runs, root_id) for step in steps]
 
 
 def _run_step(step: Step, root: CanvasRun, runs: dict[str, Any], root_id: str) -> Outcome:
     node = step.node
     run = runs[node["id"]]
+    # Steps run where the canvas runs (a captured canvas that a test runs: inline).
+    if run.backend is not root.backend:
+        run.hand_to(root.backend)
     if node["k"] == "job":
         signature = root.signatures[node["id"]]
         args = list(node["args"]) if node["immutable"] else [*step.head, *node["args"]]
         payload = dumps({"args": args, "kwargs": node["kwargs"]})
         job = signature.job
-        run.backend.dispatch(Dispatch(job, run, payload, None, job.options.priority))
+        root.backend.dispatch(Dispatch(job, run, payload, None, job.options.priority))
     else:
         payload = dumps({"args": [node, step.head, root_id], "kwargs": {}})
-        run.backend.dispatch(Dispatch(CANVAS_JOB, run, payload))
+        root.backend.dispatch(Dispatch(CANVAS_JOB, run, payload))
     if run.error is not None:
         error = run.error
         job_name = node["job"] if node["k"] == "job" else ORCHESTRATOR
         return Outcome(failure=Failure(job_name, run.id, type(error).__name__, str(error), error))
     return Outcome(run.result)
+
+
+def _not_run(runs: dict[str, Any], failure: Failure) -> None:
+    """The steps that a failure left unstarted end CANCELLED, saying why."""
+    for run in runs.values():
+        if run.known_status is RunStatus.QUEUED:
+            run.finished(
+                RunStatus.CANCELLED,
+                error=JobCancelled(
+                    f"{run.job_name} run {run.id} did not run: {failure.describe()}",
+                    run_id=run.id,
+                    job_name=run.job_name,
+                ),
+            )
 
 
 class CanvasJob:
@@ -67,6 +92,7 @@ class CanvasJob:
 
     is_async = False
     takes_context = False
+    logs_failures = False
     func = staticmethod(run_inline)
 
     def new_context(self, run_id: str) -> Any:

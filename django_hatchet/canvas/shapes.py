@@ -9,8 +9,9 @@ from typing import Any
 from ..backends import get_backend
 from ..backends.base import Dispatch
 from ..backends.commit import aenqueue, enqueue
-from ..encoding import dumps
-from ..options import Priority, check_bool, check_priority, check_run_at
+from ..calls import check_run_at
+from ..encoding import argument_error, dumps, payload_size, too_large_error
+from ..options import Priority, check_bool, check_priority
 from ..runs.ids import new_run_id
 from .handle import CanvasRun, build_handle
 from .inline import CANVAS_JOB, remember
@@ -121,7 +122,7 @@ class Canvas:
         plan = self.encode(signatures)
         run = build_handle(plan, backend, signatures)
         remember(run)
-        payload = dumps({"args": [plan, list(args), plan["id"]], "kwargs": {}})
+        payload = _payload(where, plan, args)
         run_at = check_run_at(where, countdown, eta, backend.now)
         return Dispatch(CANVAS_JOB, run, payload, run_at, check_priority(where, priority))
 
@@ -132,6 +133,26 @@ class Canvas:
 
     def encode(self, signatures: dict[str, Signature]) -> Node:
         raise NotImplementedError
+
+
+def _payload(where: str, plan: Node, args: tuple[Any, ...] | list[Any]) -> str:
+    """The orchestrator run's input: the plan (each step's arguments were checked when its
+    signature was made) and the canvas's own arguments; an error says what would not fit."""
+    call = {"args": [plan, list(args), plan["id"]], "kwargs": {}}
+    try:
+        return dumps(call)
+    except (TypeError, ValueError):
+        pass
+    try:
+        dumps(list(args))
+    except (TypeError, ValueError):
+        raise argument_error(where, None, args, {}) from None
+    raise too_large_error(
+        where,
+        "the canvas (its steps and their arguments) is",
+        payload_size(call),
+        "Split it into smaller canvases, or pass less to each step. ",
+    )
 
 
 def _check(part: Signature | Canvas, received: int, where: str) -> None:

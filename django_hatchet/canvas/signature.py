@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..calls import check_arguments, check_countdown
 from ..encoding import argument_error, dumps
 from ..options import check_priority
 
@@ -33,7 +34,9 @@ RUN_OPTIONS = ("countdown", "priority")
 
 
 def check_run_options(where: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The options of one run, checked; a TypeError names one that is not supported."""
+    """The options of one run, checked (None stays: it clears the option); a TypeError names
+    one that is not supported."""
+    checked = dict(options)
     for name, value in options.items():
         if name == "queue":
             raise TypeError(
@@ -44,16 +47,19 @@ def check_run_options(where: str, options: dict[str, Any]) -> dict[str, Any]:
             raise TypeError(
                 f"{where}: unsupported option {name!r}; a signature takes {', '.join(RUN_OPTIONS)}."
             )
-        if (
-            name == "countdown"
-            and value is not None
-            and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0)
-        ):
-            raise TypeError(f"{where}: countdown must be a number of seconds (0 or more).")
-    checked = dict(options)
-    if "priority" in checked:
-        checked["priority"] = check_priority(where, checked["priority"])
-    return {k: v for k, v in checked.items() if v is not None}
+        if value is None:
+            continue
+        if name == "countdown":
+            checked[name] = check_countdown(where, value)
+        else:
+            checked[name] = check_priority(where, value)
+    return checked
+
+
+def _set(options: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with ``changes`` made: a value replaces, None removes."""
+    merged = {**options, **changes}
+    return {name: value for name, value in merged.items() if value is not None}
 
 
 class Signature:
@@ -73,10 +79,11 @@ class Signature:
         options: dict[str, Any] | None = None,
     ) -> None:
         self.job = job
-        self.args = tuple(args)
-        self.kwargs = dict(kwargs or {})
         self.immutable = immutable
-        self.options = check_run_options(self._where(), options or {})
+        args, kwargs = check_arguments(self._where(), args, kwargs)
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+        self.options = _set({}, check_run_options(self._where(), options or {}))
         self._check_arguments()
 
     @property
@@ -122,8 +129,9 @@ class Signature:
             raise TypeError(f"{where}, {self.job.name}(): {exc}{given}") from None
 
     def set(self, **options: Any) -> Signature:
-        """Set options of the run (``countdown``, ``priority``); returns the signature."""
-        self.options.update(check_run_options(f"{self.job.name}.set()", options))
+        """Set options of the run (``countdown``, ``priority``; None clears one); returns
+        the signature."""
+        self.options = _set(self.options, check_run_options(f"{self.job.name}.set()", options))
         return self
 
     def clone(
@@ -132,12 +140,17 @@ class Signature:
         kwargs: dict[str, Any] | None = None,
         **options: Any,
     ) -> Signature:
-        """A copy with more arguments: ``args`` before its own (unless immutable),
-        ``kwargs`` merged in, ``options`` set."""
+        """A copy with more arguments, ``args`` before its own and ``kwargs`` merged in (an
+        immutable signature keeps its own only, as in Celery), and ``options`` set."""
+        args, kwargs = check_arguments(f"{self.job.name}.clone()", args, kwargs)
+        if not self.immutable:
+            args, kwargs = (*args, *self.args), {**self.kwargs, **kwargs}
+        else:
+            args, kwargs = self.args, self.kwargs
         return Signature(
             self.job,
-            self.args if self.immutable else (*args, *self.args),
-            {**self.kwargs, **(kwargs or {})},
+            args,
+            kwargs,
             immutable=self.immutable,
             options={**self.options, **options},
         )
@@ -154,8 +167,7 @@ class Signature:
     ) -> JobRun[Any]:
         """Enqueue a run of the job: ``args`` before the signature's own, ``kwargs`` merged,
         and ``countdown``, ``priority``, ``eta`` or ``enqueue_on_commit``."""
-        run_options = {k: options.pop(k) for k in RUN_OPTIONS if k in options}
-        sig = self.clone(args or (), kwargs, **run_options)
+        sig = self._applied("apply_async", args, kwargs, options)
         return self.job.apply_async(sig.args, sig.kwargs, **sig.options, **options)
 
     async def aapply_async(
@@ -164,9 +176,14 @@ class Signature:
         kwargs: dict[str, Any] | None = None,
         **options: Any,
     ) -> JobRun[Any]:
-        run_options = {k: options.pop(k) for k in RUN_OPTIONS if k in options}
-        sig = self.clone(args or (), kwargs, **run_options)
+        sig = self._applied("aapply_async", args, kwargs, options)
         return await self.job.aapply_async(sig.args, sig.kwargs, **sig.options, **options)
+
+    def _applied(self, method: str, args: Any, kwargs: Any, options: dict[str, Any]) -> Signature:
+        """The signature a call of ``method`` runs; takes its run options out of ``options``."""
+        args, kwargs = check_arguments(f"{self.job.name}.{method}()", args, kwargs)
+        run_options = {k: options.pop(k) for k in RUN_OPTIONS if k in options}
+        return self.clone(args, kwargs, **run_options)
 
     async def adelay(self, *args: Any, **kwargs: Any) -> JobRun[Any]:
         return await self.aapply_async(args, kwargs)

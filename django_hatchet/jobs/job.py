@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from ..backends import get_backend
 from ..backends.base import Dispatch
 from ..backends.commit import aenqueue, defer_to_commit, enqueue
+from ..calls import check_arguments, check_run_at
 from ..encoding import argument_error, dumps
-from ..options import JobOptions, Priority, check_bool, check_priority, check_run_at
+from ..options import (
+    JobOptions,
+    Priority,
+    check_bool,
+    check_priority,
+)
 from ..runs.handle import JobRun
 from ..runs.ids import new_run_id
 
@@ -35,6 +41,9 @@ class Job(Generic[P, R]):
     """A function registered as a job. Call it to run it here; ``delay()`` to enqueue it."""
 
     is_async = False
+    #: Inline, a failed run logs its exception (the canvas orchestrator, whose failure is a
+    #: step's, already logged, does not).
+    logs_failures = True
     # A template that reads {{ job.name }} must not run the job.
     do_not_call_in_templates = True
     # Set by functools.update_wrapper, from the function.
@@ -166,19 +175,7 @@ class Job(Generic[P, R]):
         eta: Any,
         priority: Any,
     ) -> tuple[tuple[Any, ...] | list[Any], dict[str, Any], datetime | None, Priority | None]:
-        if args is None:
-            args = ()
-        elif not isinstance(args, (list, tuple)):
-            raise TypeError(
-                f"{self.name}.apply_async(): args must be a list or tuple, not "
-                f"{type(args).__name__}. For one argument, write args=(value,)."
-            )
-        if kwargs is None:
-            kwargs = {}
-        elif not isinstance(kwargs, dict):
-            raise TypeError(
-                f"{self.name}.apply_async(): kwargs must be a dict, not {type(kwargs).__name__}."
-            )
+        args, kwargs = check_arguments(f"{self.name}.apply_async()", args, kwargs)
         run_at = check_run_at(f"{self.name}.apply_async()", countdown, eta, get_backend().now)
         return args, kwargs, run_at, check_priority(f"{self.name}.apply_async()", priority)
 
