@@ -70,24 +70,9 @@ def jobs_enabled() -> bool:
 def get_run(run_id: str) -> JobRun[Any]:
     """The handle of a run on the engine, by the id ``.delay()`` returned, from any process
     (a ``CanvasRun`` for a canvas's id)."""
-    from .backends import get_backend
+    from .jobs.lookup import get_run
 
-    backend = get_backend()
-    if backend.inline:
-        raise JobError(
-            f"Cannot look up run {run_id}: jobs run inline (no HATCHET_CLIENT_TOKEN), and "
-            "inline runs live only in the handle that .delay() returned.",
-            run_id=run_id,
-        )
-    run: JobRun[Any] = JobRun(run_id, "", backend)
-    run.refresh()
-    from .canvas.plan import ORCHESTRATOR
-
-    if run.job_name == ORCHESTRATOR:  # A canvas: its handle has its steps'.
-        from .canvas.handle import adopt
-
-        return adopt(run)
-    return run
+    return get_run(run_id)
 
 
 def signature(

@@ -167,9 +167,8 @@ def test_run_now_in_the_admin_with_a_nul_shows_why_and_enqueues_nothing():
     url = "/admin/django_hatchet/overview/run/tests.echo/"
     response = operator.post(url, {"args": '["a\\u0000b"]', "kwargs": "{}"})
     assert response.status_code == 200
-    assert (
-        "The run was not enqueued: tests.echo: positional argument 0 is a "
-        in (response.content.decode())
+    assert "The run was not enqueued: tests.echo: positional argument 0 is a " in (
+        response.content.decode()
     )
     assert not LogEntry.objects.exists()
 

@@ -113,3 +113,45 @@ def test_retry_on_must_be_exceptions(define):
         define("from django_hatchet import job\n@job(retry_on=('KeyError',))\ndef f():\n    pass\n")
     module = define("from django_hatchet import job\n@job(retry_on=KeyError)\ndef g():\n    pass\n")
     assert module.g.options.retry_on == (KeyError,)
+
+
+def test_a_shared_task_run_answers_as_celerys_async_result():
+    from django_hatchet.celery import AsyncResult
+
+    run = celery_tasks.plain_add.delay(1, 2)
+    assert isinstance(run, AsyncResult)
+    assert run.task_id == run.id
+    # Celery's status is its state: code comparing it with Celery's words keeps working.
+    assert run.status == "SUCCESS"
+    assert run.state == "SUCCESS"
+    assert run.known_status is RunStatus.COMPLETED
+    assert run.get() == 3
+    failed = celery_tasks.plain_add.apply_async((1, None))
+    assert failed.status == "FAILURE"
+    assert failed.failed()
+
+
+def test_a_job_run_compared_with_celerys_words_fails_loudly():
+    run = tasks.add.delay(1, 2)
+    assert run.task_id == run.id
+    assert run.status == "COMPLETED"
+    for word, status in [
+        ("SUCCESS", "COMPLETED"),
+        ("FAILURE", "FAILED"),
+        ("STARTED", "RUNNING"),
+        ("REVOKED", "CANCELLED"),
+    ]:
+        with pytest.raises(TypeError, match=rf"Compare run.state == '{word}'.*RunStatus.{status}"):
+            assert run.status == word
+        with pytest.raises(TypeError, match="never equals"):
+            assert run.status != word
+    assert run.status in {RunStatus.COMPLETED: 1}
+    assert run.state == "SUCCESS"
+
+
+def test_async_result_looks_a_run_up_by_id_and_refuses_inline_saying_why():
+    from django_hatchet import JobError
+    from django_hatchet.celery import AsyncResult
+
+    with pytest.raises(JobError, match=r"jobs run inline .* inline runs live only in the handle"):
+        AsyncResult("01a24c89-27f0-73eb-981d-31f91fc0b33d")

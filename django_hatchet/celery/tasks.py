@@ -10,9 +10,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, overload
 
+from ..backends.base import BaseBackend
 from ..jobs.decorator import job
 from ..jobs.job import Job
+from ..jobs.lookup import lookup_backend
 from ..options import Priority
+from ..runs.handle import JobRun
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,6 +118,23 @@ def job_options(options: dict[str, Any]) -> dict[str, Any]:
     return mapped
 
 
+class AsyncResult(JobRun[Any]):
+    """The handle of a ``shared_task`` job's run, answering as Celery's ``AsyncResult``
+    does: ``status`` is Celery's state (``"SUCCESS"``, ``"FAILURE"``, ...), like ``state``.
+    ``AsyncResult(task_id)`` looks a run up by its id, as ``django_hatchet.get_run`` does."""
+
+    __slots__ = ()
+
+    def __init__(self, id: str, job_name: str = "", backend: BaseBackend | None = None) -> None:
+        super().__init__(id, job_name, backend or lookup_backend(id))
+        if backend is None:  # AsyncResult(task_id): a lookup.
+            self.refresh()
+
+    @property
+    def status(self) -> str:  # type: ignore[override]  # Celery's status is its state, a str.
+        return self.state
+
+
 @overload
 def shared_task(func: Callable[P, R], /) -> Job[P, R]: ...
 @overload
@@ -123,12 +143,18 @@ def shared_task(*args: Any, **options: Any) -> Any:
     """Celery's ``@shared_task`` / ``@shared_task(...)``, as a ``@job``."""
     if args and callable(args[0]) and len(args) == 1 and not options:
         func: Callable[..., Any] = args[0]
-        return job(func)
+        return _celery_job(job(func))
     if args:
         raise TypeError("shared_task takes the function, or keyword options only.")
     mapped = job_options(options)
 
     def decorate(func: Callable[..., Any]) -> Job[Any, Any]:
-        return job(**mapped)(func)  # type: ignore[no-any-return]
+        return _celery_job(job(**mapped)(func))
 
     return decorate
+
+
+def _celery_job(made: Job[P, R]) -> Job[P, R]:
+    """Its runs' handles answer as Celery's ``AsyncResult``."""
+    made.handle_class = AsyncResult
+    return made

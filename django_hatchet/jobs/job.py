@@ -44,6 +44,8 @@ class Job(Generic[P, R]):
     #: Inline, a failed run logs its exception (the canvas orchestrator, whose failure is a
     #: step's, already logged, does not).
     logs_failures = True
+    #: The class of the handles its runs return (``shared_task``'s: Celery's ``AsyncResult``).
+    handle_class: type[JobRun[Any]] = JobRun
     # A template that reads {{ job.name }} must not run the job.
     do_not_call_in_templates = True
     # Set by functools.update_wrapper, from the function.
@@ -196,7 +198,7 @@ class Job(Generic[P, R]):
         except (TypeError, ValueError):
             raise argument_error(self.name, self.signature, args, kwargs) from None
         backend = get_backend()
-        run: JobRun[R] = JobRun(new_run_id(), self.name, backend)
+        run: JobRun[R] = self.handle_class(new_run_id(), self.name, backend)
         return Dispatch(self, run, payload, run_at, priority or self.options.priority)
 
     def _enqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:

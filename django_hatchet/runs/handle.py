@@ -32,11 +32,36 @@ class RunStatus(str, enum.Enum):
     def is_finished(self) -> bool:
         return self in _FINISHED
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str) and other in _CELERY_ONLY:
+            raise TypeError(
+                f"A RunStatus is compared with Celery's state {other!r}, which it never equals "
+                f"(its values: {', '.join(s.value for s in RunStatus)}). Compare run.state "
+                f"== {other!r} (Celery's words), or run.status is RunStatus."
+                f"{_CELERY_NAMES.get(other, 'COMPLETED')}."
+            )
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
     def __str__(self) -> str:
         return self.value
 
 
 _FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+#: Celery's states that are not RunStatus values, and the status each corresponds to.
+_CELERY_NAMES = {
+    "SUCCESS": "COMPLETED",
+    "FAILURE": "FAILED",
+    "STARTED": "RUNNING",
+    "REVOKED": "CANCELLED",
+    "RECEIVED": "QUEUED",
+    "RETRY": "RUNNING",
+}
+_CELERY_ONLY = frozenset(_CELERY_NAMES)
 _CELERY_STATES = {
     RunStatus.PENDING: "PENDING",
     RunStatus.SCHEDULED: "PENDING",
@@ -209,18 +234,23 @@ class JobRun(Generic[R]):
 
     def ready(self) -> bool:
         """True once the run has finished (completed, failed or cancelled)."""
-        return self.status.is_finished
+        return self.refresh().is_finished
 
     def successful(self) -> bool:
-        return self.status is RunStatus.COMPLETED
+        return self.refresh() is RunStatus.COMPLETED
 
     def failed(self) -> bool:
-        return self.status is RunStatus.FAILED
+        return self.refresh() is RunStatus.FAILED
 
     @property
     def state(self) -> str:
         """The status in Celery's words: PENDING, STARTED, SUCCESS, FAILURE or REVOKED."""
-        return _CELERY_STATES[self.status]
+        return _CELERY_STATES[self.refresh()]
+
+    @property
+    def task_id(self) -> str:
+        """Celery's name for ``id``."""
+        return self.id
 
     def revoke(self) -> None:
         """Celery's name for ``cancel()``."""
