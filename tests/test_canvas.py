@@ -1016,3 +1016,49 @@ def test_a_captured_canvas_runs_its_steps_when_run_all_runs_it():
         captured.run_all()
         assert [step.status for step in run.children] == [RunStatus.COMPLETED] * 2
         assert run.get() == 6
+
+
+# docs/workflows.md's examples ------------------------------------------------------------
+
+SHOP = """
+from django_hatchet import job
+
+@job
+def price(order_id: int) -> int:
+    return order_id * 1000
+
+@job
+def add_tax(cents: int, rate: float = 0.2) -> int:
+    return round(cents * (1 + rate))
+
+@job
+def total(amounts: list[int]) -> int:
+    return sum(amounts)
+
+@job
+def notify(subject: str) -> str:
+    return subject
+"""
+
+
+def test_the_examples_of_docs_workflows_md(define):
+    shop = define(SHOP, "tests.shop")
+    price, add_tax, total, notify = shop.price, shop.add_tax, shop.total, shop.notify
+    order_ids = [1, 2, 3]
+    run = (price.s(1) | add_tax.s(rate=0.1)).delay()
+    assert run.get() == 1100
+    assert [step.status for step in run.children] == [RunStatus.COMPLETED] * 2
+    assert run.shape == "chain(tests.shop.price, tests.shop.add_tax)"
+    assert group(price.s(pk) for pk in order_ids).delay().get() == [1000, 2000, 3000]
+    assert chord((price.s(pk) for pk in order_ids), total.s()).delay().get() == 6000
+    run = (group(price.s(pk) for pk in order_ids) | total.s() | notify.si("totals ready")).delay()
+    assert run.get() == "totals ready"
+    with pytest.raises(TypeError, match=r"notify\(\): too many positional arguments.*\.si\("):
+        (price.s(1) | notify.s("a")).delay()
+    from django_hatchet.testing import capture_jobs
+
+    with capture_jobs() as captured:
+        (price.s(1) | add_tax.s(rate=0.1)).delay()
+    [canvas] = captured
+    captured.run_all()
+    assert canvas.run.get() == 1100
