@@ -199,7 +199,8 @@ def test_reload_restarts_the_worker_when_code_changes(start_worker):
     first = tasks.on_special_queue.delay().get(timeout=60)
     source = Path(tasks.__file__)
     source.touch()  # A new modification time; the content stays as it is.
-    assert wait_for(lambda: worker.output().count(READY_LINE) == 2, 60), worker.output()
+    # Each start says it twice: the worker, and its durable worker (worker.durable).
+    assert wait_for(lambda: worker.output().count(READY_LINE) == 4, 60), worker.output()
     assert f"{source} changed: restarting the worker" in worker.output()
     second = tasks.on_special_queue.delay().get(timeout=60)
     assert second != first  # A new worker process ran it.

@@ -86,9 +86,10 @@ def start_worker(
     jobs: list[tuple[str, JobOptions, Callable[..., Any]]],
     drain_timeout: float,
     on_drain_timeout: Callable[[], None],
+    on_signal: Callable[[int], None] | None = None,
 ) -> None:
     """Build the SDK's worker for these jobs (name, options, the function each task runs)
-    and run it until it is stopped.
+    and run it until it is stopped; ``on_signal`` hears each SIGTERM or SIGINT first.
 
     The SDK handles SIGTERM and SIGINT: the first stops taking runs and waits for those in
     flight, then exits 0; a second forces the stop. It waits with no limit, so a first signal
@@ -99,7 +100,7 @@ def start_worker(
 
     tasks = tasks_for(jobs)
     worker = get_client().worker(name, slots=slots, labels=labels or None, workflows=tasks)
-    drain = _DrainTimer(drain_timeout, on_drain_timeout)
+    drain = _DrainTimer(drain_timeout, on_drain_timeout, on_signal)
     for signum in (signal.SIGTERM, signal.SIGINT):
         sdk_handler = signal.getsignal(signum)
         if callable(sdk_handler):
@@ -107,15 +108,33 @@ def start_worker(
     worker.start()
 
 
+#: Seconds within which a second stop signal is the same stop, not the forced stop that a
+#: second signal asks for (Ctrl-C reaches the whole process group: a worker and its durable
+#: worker, which also hears it from its worker).
+SAME_STOP = 0.5
+
+
 class _DrainTimer:
     """Bounds the SDK's graceful stop, which waits for the runs in flight with no limit."""
 
-    def __init__(self, timeout: float, on_timeout: Callable[[], None]) -> None:
-        self.timeout, self.on_timeout = timeout, on_timeout
+    def __init__(
+        self,
+        timeout: float,
+        on_timeout: Callable[[], None],
+        on_signal: Callable[[int], None] | None = None,
+    ) -> None:
+        self.timeout, self.on_timeout, self.on_signal = timeout, on_timeout, on_signal
         self.timer: threading.Timer | None = None
+        self.last_signal = 0.0
 
     def wrap(self, handler: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
         def on_signal(signum: int, frame: Any) -> Any:
+            now = time.monotonic()
+            if now - self.last_signal < SAME_STOP:
+                return None  # The same stop, sent to the process and to its group.
+            self.last_signal = now
+            if self.on_signal is not None:
+                self.on_signal(signum)
             if self.timer is None:
                 self.timer = threading.Timer(self.timeout, self.expire)
                 self.timer.daemon = True

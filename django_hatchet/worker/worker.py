@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import fnmatch
 import os
+import signal
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -135,6 +137,9 @@ class Worker:
         #: Send the outbox's runs to the engine from this process (``django_hatchet.worker.relay``).
         self.relay = relay
         self.drain_timeout = drain_timeout or conf.WORKER_DRAIN_TIMEOUT.total_seconds()
+        #: The durable worker's process (``worker.durable``), once started.
+        self.durable: Any = None
+        self.stopping = False
 
     def write(self, text: str) -> None:
         if self.stdout is not None:
@@ -160,20 +165,64 @@ class Worker:
             from .relay import start_relay_thread
 
             start_relay_thread()
-        from ..canvas.plan import ORCHESTRATOR, ORCHESTRATOR_OPTIONS
-        from .canvas import orchestrate
+        from . import durable
         from .execution import make_task_function
+
+        plain = [job for job in self.jobs if not job.options.durable]
+        durable_jobs = [job for job in self.jobs if job.options.durable]
+        if not plain:  # Nothing to keep apart: one worker.
+            self._start(durable.tasks(durable_jobs))
+            return
+        # Durable jobs and canvases run in a worker of their own (see worker.durable).
+        self.durable = durable.start(
+            self.name,
+            self.slots,
+            self.labels,
+            [job.name for job in durable_jobs],
+            self.drain_timeout,
+        )
+        self.write(
+            f"durable jobs and canvases: worker {self.name + durable.SUFFIX!r} "
+            f"(process {self.durable.pid})"
+        )
+        atexit.register(self._stop_durable)
+        durable.watch(self.durable, self._durable_died)
+        self._start([(job.name, job.options, make_task_function(job)) for job in plain])
+
+    def _start(self, tasks: list[tuple[str, Any, Any]]) -> None:
+        from ..engine import worker
 
         worker.start_worker(
             self.name,
             self.slots,
             self.labels,
-            # Every worker runs canvases too (a durable task: it holds no slot while waiting).
-            [(job.name, job.options, make_task_function(job)) for job in self.jobs]
-            + [(ORCHESTRATOR, ORCHESTRATOR_OPTIONS, orchestrate)],
+            tasks,
             self.drain_timeout,
             self._drain_timed_out,
+            self._forward,
         )
+
+    def _forward(self, signum: int) -> None:
+        """A stop signal to this process stops the durable worker too."""
+        self.stopping = True
+        if self.durable is not None and self.durable.is_alive():
+            os.kill(self.durable.pid, signum)
+
+    def _durable_died(self, exitcode: int | None) -> None:
+        if not self.stopping:
+            self.write(
+                f"The durable worker (process {self.durable.pid}) stopped (exit code "
+                f"{exitcode}); stopping this one too, so that both restart together."
+            )
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def _stop_durable(self) -> None:
+        """At exit: wait for the durable worker's drain, then make sure it is gone."""
+        if self.durable is None:
+            return
+        self.durable.join(self.drain_timeout + 5)
+        if self.durable.is_alive():
+            self.durable.kill()
 
     def _drain_timed_out(self) -> None:
         from .execution import IN_FLIGHT
