@@ -102,18 +102,22 @@ def signature(
 
 def send_event(key: str, payload: dict[str, Any] | None = None) -> None:
     """Send an event: every job with ``@job(on_events=[key])`` runs with ``payload`` as its
-    keyword arguments (inline: here and now; on an engine: on a worker)."""
+    keyword arguments, and durable jobs waiting for it (``context.wait_for_event(key)``)
+    go on (inline: here and now; on an engine: on a worker)."""
     from . import encoding
     from .backends import get_backend
 
     payload = payload or {}
     try:
-        encoding.dumps(payload)
+        text = encoding.dumps(payload)
     except (TypeError, ValueError):
         raise encoding.argument_error(
             f"send_event({key!r})", None, [], {"payload": payload}
         ) from None
     if get_backend().inline:
+        from .runs.events import record
+
+        record(key, encoding.loads(text))
         for job in registry:
             if key in job.options.on_events:
                 job.apply_async(kwargs=payload)

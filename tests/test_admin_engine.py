@@ -224,3 +224,20 @@ def test_times_the_engine_has_not_reached_are_shown_as_none():
         1500,
     )
     assert row_from(summary).duration_ms == 1500
+
+
+@on_engine
+def test_cancelling_a_canvas_from_the_admin_cancels_its_steps(worker, operator):
+    from django_hatchet import group
+
+    canvas = group(tasks.sleeper.si(120), tasks.sleeper.si(120)).delay()
+    assert wait_for(
+        lambda: all(step.status is RunStatus.RUNNING for step in canvas.children), timeout=60
+    )
+    assert status_becomes(operator, canvas.id, "RUNNING", timeout=30)
+    response = operator.post(f"{RUNS}{canvas.id}/cancel/")
+    assert response.status_code == 302
+    assert wait_for(lambda: canvas.status is RunStatus.CANCELLED, timeout=60)
+    assert wait_for(
+        lambda: all(step.status is RunStatus.CANCELLED for step in canvas.children), timeout=60
+    ), [step.known_status for step in canvas.children]

@@ -483,3 +483,33 @@ def test_a_group_survives_its_worker_killed_9_and_runs_no_completed_member_again
     assert done_at_kill
     assert set(done) == set(members)
     assert all(starts[key] == 1 for key in done_at_kill)
+
+
+def test_a_durable_sleep_survives_its_worker_killed_9_and_ends_once(
+    on_engine: dict[str, Any], workers: Callable[..., Worker]
+) -> None:
+    """A durable job killed mid-sleep: the engine gives it to a new worker, which replays it
+    from the top (its code before the sleep runs again) and finishes it once, when the sleep
+    recorded at its first start is over."""
+    doomed = workers("--slots", "3", "--name", "ksleep-doomed")
+    started = time.monotonic()
+    run = tasks.fault_nap.delay("ksleep", 8)
+    assert wait_for(lambda: counts("ksleep")[0]["ksleep"] >= 1, 120)
+    time.sleep(1)  # Asleep on the engine now.
+    doomed.kill9()
+    killed_at = time.monotonic() - started
+    workers("--slots", "3", "--name", "ksleep-rescuer")
+    assert run.get(timeout=240) == "ksleep"
+    finished_at = time.monotonic() - started
+    time.sleep(3)  # Any late duplicate would show up by now.
+    starts, done = counts("ksleep")
+    figures(
+        "kill9_durable_sleep",
+        killed_at=round(killed_at, 1),
+        finished_at=round(finished_at, 1),
+        starts=starts["ksleep"],
+        done=done["ksleep"],
+    )
+    assert done["ksleep"] == 1
+    assert starts["ksleep"] in (1, 2)  # 2 when the replay ran the code before the sleep.
+    assert finished_at >= 8  # It slept its whole time, not less.

@@ -46,11 +46,25 @@ def parse_choices(values: list[str]) -> list[tuple[str, str]]:
 
 
 def cancel(request: HttpRequest, runs: list[tuple[str, str]], job: str = "") -> None:
+    """Cancel the runs on the engine; a canvas's run, with every step of it still going."""
+    from ..canvas.plan import ORCHESTRATOR
     from ..engine import admin_api
 
     admin_api.cancel([engine_id for _, engine_id in runs])
+    if job == ORCHESTRATOR:  # A canvas (from its page; a bulk action does not say).
+        _cancel_steps([run_id for run_id, _ in runs])
     for run_id, _ in runs:
         record(request, run_id, job, "Cancelled from the admin.")
+
+
+def _cancel_steps(run_ids: list[str]) -> None:
+    from ..canvas.handle import CanvasRun
+    from ..jobs.lookup import get_run
+
+    for run_id in run_ids:
+        run = get_run(run_id)
+        if isinstance(run, CanvasRun):
+            run.backend.cancel_tree(run)
 
 
 def retry(request: HttpRequest, runs: list[tuple[str, str]], job: str = "") -> None:

@@ -167,4 +167,6 @@ def trigger_many(name: str, options: JobOptions, calls: list[Call]) -> list[Sent
 
 
 def send_event(key: str, payload: dict[str, Any]) -> None:
-    get_client().event.push(key, payload)
+    from .workflows import EVENT_SCOPE
+
+    get_client().event.push(key, payload, scope=EVENT_SCOPE)

@@ -1,12 +1,14 @@
-"""Child runs of a durable run: started through the engine's durable log and waited for
-there, so that a worker lost mid-run replays the parent without starting a child twice."""
+"""What a durable run does through the engine's durable log: start child runs and wait for
+them, sleep, wait for events. A worker lost mid-run is replaced by a replay that starts no
+child twice and finds each finished wait's result in the log."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from hatchet_sdk import SleepCondition, UserEventCondition, or_
 from hatchet_sdk.exceptions import TaskRunError
 from hatchet_sdk.types.trigger import TriggerWorkflowOptions, WorkflowRunTriggerConfig
 
@@ -14,7 +16,13 @@ from ..options import JobOptions
 from .client import EngineError, get_client
 from .dispatch import ensure_registered
 
-__all__ = ["Child", "Ended", "run_children"]
+__all__ = ["Child", "Ended", "run_children", "sleep", "wait_for_events"]
+
+#: The name of a wait's timeout among its conditions.
+TIMEOUT_KEY = "django_hatchet:timeout"
+#: The scope of the events ``send_event`` sends: a wait looks back for events in it, so that
+#: an event sent before the run reached its wait still counts.
+EVENT_SCOPE = "django_hatchet"
 
 
 class Child(NamedTuple):
@@ -80,3 +88,35 @@ async def _ended(ctx: Any, spawned: Any) -> Ended:
     except TaskRunError as exc:
         return Ended(exc_type=exc.exc_type, message=exc.exc)
     return Ended(output=dict(output or {}))
+
+
+async def sleep(ctx: Any, seconds: float) -> None:
+    """A durable sleep of the running durable task: the engine wakes it (on any worker)."""
+    await ctx.aio_sleep_for(timedelta(seconds=seconds))
+
+
+async def wait_for_events(
+    ctx: Any, keys: tuple[str, ...], timeout: float | None, since: datetime
+) -> tuple[tuple[str, dict[str, Any]] | None, datetime]:
+    """Wait durably for an event sent with one of ``keys`` (``send_event``) at ``since`` or
+    later, or for ``timeout`` seconds. Return (its key and payload, or None when the time
+    ran out) and the time the wait ended, which a replay finds again in the durable log."""
+    conditions: list[Any] = [
+        UserEventCondition(
+            event_key=key, readable_data_key=key, scope=EVENT_SCOPE, consider_events_since=since
+        )
+        for key in keys
+    ]
+    if timeout is not None:
+        conditions.append(SleepCondition(timedelta(seconds=timeout), readable_data_key=TIMEOUT_KEY))
+    # A key of its own per wait, in the order of the task's waits (the SDK's sleeps count
+    # the same way), so that a replay meets the same waits in the same order.
+    index = ctx._increment_wait_index()
+    matched = await ctx.aio_wait_for(f"django_hatchet:wait-{index}", or_(*conditions))
+    ended = await ctx.aio_now()
+    created: dict[str, list[Any]] = matched.get("CREATE", {})
+    for key in keys:
+        if created.get(key):
+            payload = created[key][0]
+            return (key, payload if isinstance(payload, dict) else {}), ended
+    return None, ended

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -34,6 +35,8 @@ class JobContext:
         self.engine_run_id = engine_run_id
         #: The SDK's context on a worker (None inline).
         self.hatchet = hatchet
+        # Events sent from this time on count for the next wait (see wait_for_first).
+        self._since: datetime | None = None
 
     def __repr__(self) -> str:
         return (
@@ -61,6 +64,97 @@ class JobContext:
         if unknown:
             raise TypeError(f"retry() got unexpected arguments: {', '.join(sorted(unknown))}")
         raise Retry(exc=exc) from exc
+
+    # Durable waits (``@job(durable=True)``) ------------------------------------------------
+
+    async def sleep(self, duration: timedelta | float) -> None:
+        """Sleep durably (``await context.sleep(timedelta(hours=1))``): on an engine, the run
+        gives its worker back and the engine wakes it when the time has passed, on any worker,
+        even after the one it started on was restarted. Inline, it returns at once."""
+        seconds = self._seconds("sleep", "duration", duration)
+        assert seconds is not None
+        if self.hatchet is not None:
+            from ..engine.workflows import sleep
+
+            await sleep(self.hatchet, seconds)
+
+    async def wait_for_event(
+        self, key: str, timeout: timedelta | float | None = None
+    ) -> dict[str, Any] | None:
+        """Wait durably for an event (``send_event(key, payload)``) and return its payload,
+        or None when ``timeout`` passes first. See ``wait_for_first`` for the rules."""
+        received = await self.wait_for_first(key, timeout=timeout)
+        return None if received is None else received[1]
+
+    async def wait_for_first(
+        self, *keys: str, timeout: timedelta | float | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """Wait durably for an event sent with one of ``keys``, or for ``timeout``; return
+        (its key, its payload), or None when the time ran out.
+
+        A wait receives an event sent after the run was enqueued (the run's first wait) or
+        after its previous wait ended, even one sent before the run reached the wait; when
+        several were, the latest. On an engine the run gives its worker back while it waits.
+        Inline a wait cannot block: it receives such an event sent in this process, or times
+        out at once; with no timeout, it raises ``JobError`` saying so."""
+        where = "wait_for_event" if len(keys) == 1 else "wait_for_first"
+        if not keys or not all(isinstance(k, str) and k for k in keys):
+            raise TypeError(f"context.{where}(): each key must be a non-empty str, got {keys!r}.")
+        seconds = self._seconds(where, "timeout", timeout, optional=True)
+        if self._since is None:
+            from ..runs.ids import run_id_time
+
+            self._since = run_id_time(self.run_id)
+        if self.hatchet is not None:
+            from ..engine.workflows import wait_for_events
+
+            received, self._since = await wait_for_events(self.hatchet, keys, seconds, self._since)
+            return received
+        return self._wait_inline(where, keys, seconds, self._since)
+
+    def _wait_inline(
+        self, where: str, keys: tuple[str, ...], seconds: float | None, since: datetime
+    ) -> tuple[str, dict[str, Any]] | None:
+        from django.utils import timezone
+
+        from ..exceptions import JobError
+        from ..runs.events import latest_sent
+
+        event = latest_sent(keys, since)
+        self._since = timezone.now()
+        if event is not None:
+            return event.key, event.payload
+        if seconds is None:
+            raise JobError(
+                f"{self.job.name} run {self.run_id} waits for {' or '.join(map(repr, keys))} "
+                "with no timeout, and no such event was sent in this process since the run "
+                "was enqueued: inline, a wait cannot block. Send the event before the run "
+                "starts (in tests: capture_jobs(), send_event(...), then run_all()), or give "
+                f"context.{where}() a timeout.",
+                run_id=self.run_id,
+                job_name=self.job.name,
+            )
+        return None
+
+    def _seconds(self, where: str, what: str, value: Any, optional: bool = False) -> float | None:
+        if not self.job.options.durable:
+            raise TypeError(
+                f"context.{where}() needs a durable job: declare {self.job.name} with "
+                "@job(durable=True) (an async def), so that it waits on the engine without "
+                "holding a worker slot and survives a worker restart."
+            )
+        if value is None and optional:
+            return None
+        if isinstance(value, timedelta):
+            value = value.total_seconds()
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(
+                f"context.{where}(): {what} must be a timedelta or a number of seconds, not "
+                f"{type(value).__name__}."
+            )
+        if value < 0:
+            raise ValueError(f"context.{where}(): {what} must be 0 or more, not {value}.")
+        return float(value)
 
     def log(self, message: str) -> None:
         """Write a line to the run's log in Hatchet (and to the ``django_hatchet.jobs`` logger)."""

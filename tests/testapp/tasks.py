@@ -7,6 +7,8 @@ import os
 import time
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
+
 from django_hatchet import Concurrency, Idempotency, JobContext, NonRetryable, job
 
 from .models import Note
@@ -156,3 +158,49 @@ def backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return int(cursor.fetchone()[0])
+
+
+@job(durable=True, takes_context=True, timeout=timedelta(minutes=5))
+async def wait_for_approval(
+    context: JobContext, order: int, timeout: float | None = 60, nap: float = 0
+) -> dict[str, object]:
+    """A durable job: naps, then waits for its order's approval or rejection."""
+    if nap:
+        await context.sleep(timedelta(seconds=nap))
+    received = await context.wait_for_first(
+        f"approved:{order}", f"rejected:{order}", timeout=timeout
+    )
+    if received is None:
+        return {"order": order, "outcome": "timed out"}
+    key, payload = received
+    return {"order": order, "outcome": key.split(":")[0], "by": payload.get("by")}
+
+
+async def _nap(context: JobContext, key: str, seconds: float) -> str:
+    await sync_to_async(Note.objects.create)(text=f"start:{key}")
+    await context.sleep(seconds)
+    await sync_to_async(Note.objects.create)(text=f"done:{key}")
+    return key
+
+
+@job(durable=True, takes_context=True, timeout=timedelta(minutes=5))
+async def durable_nap(context: JobContext, key: str, seconds: float) -> str:
+    """Notes its start, sleeps durably, notes its end: a replay after a lost worker notes a
+    second start (the code before a wait runs again) and one end."""
+    return await _nap(context, key, seconds)
+
+
+@job(durable=True, takes_context=True, timeout=timedelta(minutes=5), queue="faults")
+async def fault_nap(context: JobContext, key: str, seconds: float) -> str:
+    """``durable_nap`` for the fault tests' workers."""
+    return await _nap(context, key, seconds)
+
+
+@job(durable=True, takes_context=True)
+async def wait_for_one_event(context: JobContext, key: str) -> dict[str, object] | None:
+    return await context.wait_for_event(key, timeout=timedelta(minutes=2))
+
+
+@job(takes_context=True)
+async def not_durable_sleeps(context: JobContext) -> None:
+    await context.sleep(1)
