@@ -31,7 +31,36 @@ def define(hatchet: Hatchet) -> Any:
     return hatchet.task(name="bench.noop", input_validator=Probe)(noop)
 
 
+class Step(BaseModel):
+    n: int = 0
+
+
+def define_workflows(hatchet: Hatchet) -> tuple[Any, Any]:
+    """The workflow row's peers, written by hand: a DAG of three steps (a chain of 3), and a
+    one-step task that the driver runs many at once (a group)."""
+    chain3 = hatchet.workflow(name="bench.chain3", input_validator=Step)
+
+    @chain3.task()
+    def first(input: Step, ctx: Context) -> dict[str, int]:
+        return {"n": input.n + 1}
+
+    @chain3.task(parents=[first])
+    def second(input: Step, ctx: Context) -> dict[str, int]:
+        return {"n": ctx.task_output(first)["n"] + 1}
+
+    @chain3.task(parents=[second])
+    def third(input: Step, ctx: Context) -> dict[str, int]:
+        return {"n": ctx.task_output(second)["n"] + 1}
+
+    @hatchet.task(name="bench.raw_step", input_validator=Step)
+    def raw_step(input: Step, ctx: Context) -> dict[str, int]:
+        return {"n": input.n + 1}
+
+    return chain3, raw_step
+
+
 if __name__ == "__main__":
     slots = int(sys.argv[1]) if len(sys.argv) > 1 else 16
     hatchet = Hatchet()
-    hatchet.worker("bench-raw", slots=slots, workflows=[define(hatchet)]).start()
+    workflows = [define(hatchet), *define_workflows(hatchet)]
+    hatchet.worker("bench-raw", slots=slots, workflows=workflows).start()

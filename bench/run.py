@@ -410,6 +410,77 @@ def row_e2e(bench: Bench, repeat: int, jobs: int, latency_jobs: int) -> dict[str
     }
 
 
+def row_workflows(bench: Bench, repeat: int, members: int) -> dict[str, Any]:
+    """Row 9: a chain of 3 and a group of ``members`` steps, end to end (apply, then wait
+    for the result), against the same shapes with the raw SDK: a DAG workflow of 3 tasks,
+    and ``run_many`` of one task."""
+    from hatchet_sdk import ClientConfig, Hatchet
+
+    from bench.raw_worker import Step, define_workflows
+    from django_hatchet import group
+
+    ns_ours, ns_raw = namespace("wf"), namespace("wfraw")
+    ours_w = bench.start(services.django_worker(bench.engine, ns_ours, SLOTS, CACHE / "wf.log"))
+    raw_w = bench.start(services.raw_worker(bench.engine, ns_raw, SLOTS, CACHE / "wf-raw.log"))
+    bench.ours(ns_ours)
+    from bench.benchapp.tasks import step
+
+    os.environ["HATCHET_CLIENT_NAMESPACE"] = ns_raw
+    chain3, raw_step = define_workflows(Hatchet(config=ClientConfig()))
+
+    def ours_chain() -> None:
+        assert (step.s(0) | step.s() | step.s()).delay().get(timeout=120) == 3
+
+    def raw_chain() -> None:
+        assert chain3.run(Step(n=0))["third"]["n"] == 3
+
+    def ours_group() -> None:
+        assert len(group(step.si(i) for i in range(members)).delay().get(timeout=300)) == members
+
+    def raw_group() -> None:
+        items = [raw_step.create_bulk_run_item(input=Step(n=i)) for i in range(members)]
+        assert len(raw_step.run_many(items)) == members
+
+    shapes = {
+        "chain of 3": {"django-hatchet": ours_chain, "raw SDK (DAG workflow)": raw_chain},
+        f"group of {members}": {
+            "django-hatchet": ours_group,
+            "raw SDK (run_many)": raw_group,
+        },
+    }
+    for candidates in shapes.values():  # warm up: registration, connections
+        for run in candidates.values():
+            run()
+    seconds: dict[str, dict[str, list[float]]] = {
+        shape: {name: [] for name in candidates} for shape, candidates in shapes.items()
+    }
+    for rep in range(3 * repeat):  # cheap, and noisy
+        for shape, candidates in shapes.items():
+            for name in rotate(list(candidates), rep):
+                start = time.perf_counter()
+                candidates[name]()
+                seconds[shape][name].append(time.perf_counter() - start)
+        log(
+            f"workflows rep {rep + 1}: "
+            + "; ".join(
+                f"{shape}: " + ", ".join(f"{n} {v[-1] * 1000:.0f} ms" for n, v in by.items())
+                for shape, by in seconds.items()
+            )
+        )
+    bench.stop(ours_w, raw_w)
+    ratios = {}
+    for shape, by in seconds.items():
+        ours, raw = (statistics.median(v) for v in by.values())
+        ratios[shape] = ours / raw
+    return {
+        "members": members,
+        "seconds": {
+            shape: {name: spread(v) for name, v in by.items()} for shape, by in seconds.items()
+        },
+        "ratios": ratios,
+    }
+
+
 def rss_total(process: Process) -> tuple[int, int]:
     """(RSS of the worker's main process, of it and its children), in KiB."""
     main = services.rss_kib(process.pid)
@@ -634,6 +705,11 @@ def report(results: dict[str, Any]) -> str:
         add(
             f"| 8 | scaling: best point {best['processes']} process(es) x {best['slots']} slots | {best['ours']['median']:.0f} runs/s ({best['ratio']:.2f}x raw) | a curve | see below |"
         )
+    if "workflows" in r:
+        for shape, ratio in r["workflows"]["ratios"].items():
+            add(
+                f"| 9 | workflow: {shape}, end to end, vs raw SDK | {ratio:.2f}x | <= 1.2x | {verdict(ratio <= 1.2)} |"
+            )
     add("")
     if "inline" in r:
         add("### 1. Inline dispatch\n")
@@ -771,6 +847,23 @@ def report(results: dict[str, Any]) -> str:
                 f"| {p['processes']} x {p['slots']} | {p['jobs']:,} | {a} | {b} | {c} | {d} | {p['ratio']:.2f}x |"
             )
         add("")
+    if "workflows" in r:
+        add("### 9. Workflows\n")
+        add(
+            "A chain of 3 steps and a group of "
+            f"{r['workflows']['members']} steps (each adds one), from `.delay()` to"
+            " `.get()`'s result, one at a time, against the same shapes with the raw SDK by"
+            " hand: a DAG workflow of 3 tasks (`wf.run()`), and `run_many` of one task. Each"
+            " candidate has its own worker with the same slots; the shapes alternate.\n"
+        )
+        add("| shape | candidate | seconds | spread |")
+        add("|---|---|---|---|")
+        for shape, by in r["workflows"]["seconds"].items():
+            for name, values in by.items():
+                add(
+                    f"| {shape} | {name} | {values['median']:.3f} | {values['min']:.3f}-{values['max']:.3f} |"
+                )
+        add("")
     if "profile" in r:
         p = r["profile"]
         add("### Profiles (this run)\n")
@@ -861,7 +954,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (median reported)")
     parser.add_argument(
-        "--rows", default="1,2,3,5,7,8,p", help="rows to run (3=3-4, 5=5-6, p=profiles)"
+        "--rows", default="1,2,3,5,7,8,9,p", help="rows to run (3=3-4, 5=5-6, p=profiles)"
     )
     parser.add_argument("--jobs", type=int, default=2000, help="jobs per end-to-end measurement")
     parser.add_argument("--memory-jobs", type=int, default=10000, help="jobs for row 7")
@@ -885,7 +978,7 @@ def main() -> None:
         log("row 2: web process with no token")
         results["web"] = row_web_boot(options.repeat)
         log(f"{results['web']}")
-    if rows & {"3", "5", "7", "8", "p"}:
+    if rows & {"3", "5", "7", "8", "9", "p"}:
         log("starting the engine and Redis")
         engine, env = services.start_engine(CACHE)
         redis = services.start_redis(CACHE)
@@ -903,6 +996,9 @@ def main() -> None:
             if "8" in rows:
                 log("row 8: scaling")
                 results["scaling"] = row_scaling(bench, options.repeat, options.scaling_jobs)
+            if "9" in rows:
+                log("row 9: workflows")
+                results["workflows"] = row_workflows(bench, options.repeat, 100)
             if "p" in rows:
                 log("profiles")
                 results["profile"] = run_profile(env)
