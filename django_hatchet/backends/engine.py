@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 from ..conf import conf, scrub
 from ..engine import client, runs
 from ..engine import dispatch as send
-from ..exceptions import EngineUnreachable, JobCancelled, JobError, JobFailed, JobTimeout
+from ..exceptions import EngineUnreachable, JobError, JobFailed, JobTimeout
 from ..runs.handle import JobRun, RunStatus
 from ..runs.ids import CLOCK_SKEW, run_id_time
 from ..runs.metadata import CANVAS_KEY
@@ -185,14 +185,7 @@ class EngineBackend(BaseBackend):
         elif status is RunStatus.FAILED:
             run.finished(status, error=failed_error(run, error or ""))
         elif status is RunStatus.CANCELLED:
-            run.finished(
-                status,
-                error=JobCancelled(
-                    f"{run.job_name} run {run.id} was cancelled.",
-                    run_id=run.id,
-                    job_name=run.job_name,
-                ),
-            )
+            run.cancelled("was cancelled.")
         else:
             run.moved_to(status)
 
@@ -248,26 +241,11 @@ class EngineBackend(BaseBackend):
 
     def cancel(self, run: JobRun[Any]) -> None:
         if run.engine_run_id is None and run.schedule_id is None and outbox.withdraw(run.id):
-            run.finished(
-                RunStatus.CANCELLED,
-                error=JobCancelled(
-                    f"{run.job_name} run {run.id} was cancelled in the outbox, before it reached "
-                    "the engine.",
-                    run_id=run.id,
-                    job_name=run.job_name,
-                ),
-            )
+            run.cancelled("was cancelled in the outbox, before it reached the engine.")
             return
         if run.schedule_id is not None and runs.schedule_pending(run.schedule_id):
             runs.delete_schedule(run.schedule_id)
-            run.finished(
-                RunStatus.CANCELLED,
-                error=JobCancelled(
-                    f"{run.job_name} run {run.id} was cancelled before its scheduled time.",
-                    run_id=run.id,
-                    job_name=run.job_name,
-                ),
-            )
+            run.cancelled("was cancelled before its scheduled time.")
             return
         if run.engine_run_id is None and not self._find(run):
             raise LookupError(f"Run {run.id} was not found on the engine.")

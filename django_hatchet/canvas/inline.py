@@ -8,7 +8,6 @@ from typing import Any
 
 from ..backends.base import Dispatch
 from ..encoding import dumps
-from ..exceptions import JobCancelled
 from ..runs.handle import RunStatus
 from .handle import CanvasRun, all_runs
 from .plan import ORCHESTRATOR, ORCHESTRATOR_OPTIONS, Failure, Node, Outcome, Step, StepFailed, walk
@@ -72,14 +71,7 @@ def _not_run(runs: dict[str, Any], failure: Failure) -> None:
     """The steps that a failure left unstarted end CANCELLED, saying why."""
     for run in runs.values():
         if run.known_status is RunStatus.QUEUED:
-            run.finished(
-                RunStatus.CANCELLED,
-                error=JobCancelled(
-                    f"{run.job_name} run {run.id} did not run: {failure.describe()}",
-                    run_id=run.id,
-                    job_name=run.job_name,
-                ),
-            )
+            run.cancelled(f"did not run: {failure.describe()}")
 
 
 class CanvasJob:

@@ -132,15 +132,8 @@ class JobRun(Generic[R]):
         """Cancel the run: before its commit, in the queue, or while it runs (on an engine)."""
         self._check_commit()
         if self._waits_for_commit():
-            from ..exceptions import JobCancelled
-
             # The commit callback stays registered, and does nothing.
-            self._status = RunStatus.CANCELLED
-            self.error = JobCancelled(
-                f"{self.job_name} run {self.id} was cancelled before its transaction committed.",
-                run_id=self.id,
-                job_name=self.job_name,
-            )
+            self.cancelled("was cancelled before its transaction committed.")
         elif not self._status.is_finished:
             self._backend.cancel(self)
 
@@ -230,6 +223,17 @@ class JobRun(Generic[R]):
         self.error = error
         self.skipped = skipped
 
+    def cancelled(self, why: str) -> None:
+        """The run ended CANCELLED; its error says ``<job> run <id> <why>``."""
+        from ..exceptions import JobCancelled
+
+        self.finished(
+            RunStatus.CANCELLED,
+            error=JobCancelled(
+                f"{self.job_name} run {self.id} {why}", run_id=self.id, job_name=self.job_name
+            ),
+        )
+
     # Celery's AsyncResult names, for code moving from Celery -------------------------------
 
     def ready(self) -> bool:
@@ -281,14 +285,8 @@ class JobRun(Generic[R]):
         if self._status is RunStatus.PENDING and self._on_commit is not None:
             connection, callback = self._on_commit
             if not any(entry[1] is callback for entry in connection.run_on_commit):
-                from ..exceptions import JobCancelled
-
-                self._status = RunStatus.CANCELLED
-                self.error = JobCancelled(
-                    f"{self.job_name} run {self.id} was never dispatched: it was enqueued in a "
-                    "transaction that rolled back.",
-                    run_id=self.id,
-                    job_name=self.job_name,
+                self.cancelled(
+                    "was never dispatched: it was enqueued in a transaction that rolled back."
                 )
                 self._on_commit = None
 
