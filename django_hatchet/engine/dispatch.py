@@ -166,7 +166,10 @@ def trigger_many(name: str, options: JobOptions, calls: list[Call]) -> list[Sent
     return [Sent(engine_run_id=ref.workflow_run_id) for ref in refs]
 
 
-def send_event(key: str, payload: dict[str, Any]) -> None:
-    from .workflows import EVENT_SCOPE
+#: The scope of the events ``send_event`` sends: a durable wait looks back for events in it
+#: (``workflows.wait_for_events``), so that one sent before the run reached its wait counts.
+EVENT_SCOPE = "django_hatchet"
 
+
+def send_event(key: str, payload: dict[str, Any]) -> None:
     get_client().event.push(key, payload, scope=EVENT_SCOPE)

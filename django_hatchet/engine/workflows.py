@@ -14,15 +14,12 @@ from hatchet_sdk.types.trigger import TriggerWorkflowOptions, WorkflowRunTrigger
 
 from ..options import JobOptions
 from .client import EngineError, get_client
-from .dispatch import ensure_registered
+from .dispatch import EVENT_SCOPE, ensure_registered
 
 __all__ = ["Child", "Ended", "run_children", "sleep", "wait_for_events"]
 
 #: The name of a wait's timeout among its conditions.
 TIMEOUT_KEY = "django_hatchet:timeout"
-#: The scope of the events ``send_event`` sends: a wait looks back for events in it, so that
-#: an event sent before the run reached its wait still counts.
-EVENT_SCOPE = "django_hatchet"
 
 
 class Child(NamedTuple):

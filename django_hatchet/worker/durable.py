@@ -24,7 +24,7 @@ from typing import Any
 SUFFIX = "-durable"
 
 
-def start(
+def start_durable(
     name: str,
     slots: int,
     labels: dict[str, str | int],
@@ -61,11 +61,17 @@ def main(
     threading.Thread(target=_stop_without, args=(parent, stopping), daemon=True).start()
     jobs = [job for job in registry if job.name in job_names]
     worker.start_worker(
-        name, slots, labels, tasks(jobs), drain_timeout, lambda: None, lambda _: stopping.set()
+        name,
+        slots,
+        labels,
+        durable_tasks(jobs),
+        drain_timeout,
+        lambda: None,
+        lambda _: stopping.set(),
     )
 
 
-def tasks(jobs: list[Any]) -> list[tuple[str, Any, Any]]:
+def durable_tasks(jobs: list[Any]) -> list[tuple[str, Any, Any]]:
     """The SDK tasks of these durable jobs, and the canvas orchestrator's."""
     from ..canvas.plan import ORCHESTRATOR, ORCHESTRATOR_OPTIONS
     from .canvas import orchestrate

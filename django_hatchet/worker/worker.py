@@ -165,16 +165,16 @@ class Worker:
             from .relay import start_relay_thread
 
             start_relay_thread()
-        from . import durable
+        from .durable import SUFFIX, durable_tasks, start_durable, watch
         from .execution import make_task_function
 
         plain = [job for job in self.jobs if not job.options.durable]
         durable_jobs = [job for job in self.jobs if job.options.durable]
         if not plain:  # Nothing to keep apart: one worker.
-            self._start(durable.tasks(durable_jobs))
+            self._start(durable_tasks(durable_jobs))
             return
         # Durable jobs and canvases run in a worker of their own (see worker.durable).
-        self.durable = durable.start(
+        self.durable = start_durable(
             self.name,
             self.slots,
             self.labels,
@@ -182,11 +182,10 @@ class Worker:
             self.drain_timeout,
         )
         self.write(
-            f"durable jobs and canvases: worker {self.name + durable.SUFFIX!r} "
-            f"(process {self.durable.pid})"
+            f"durable jobs and canvases: worker {self.name + SUFFIX!r} (process {self.durable.pid})"
         )
         atexit.register(self._stop_durable)
-        durable.watch(self.durable, self._durable_died)
+        watch(self.durable, self._durable_died)
         self._start([(job.name, job.options, make_task_function(job)) for job in plain])
 
     def _start(self, tasks: list[tuple[str, Any, Any]]) -> None:
