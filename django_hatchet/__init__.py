@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .celery import shared_task
     from .jobs.about import about
     from .jobs.context import JobContext
+    from .jobs.workflow import Workflow, WorkflowRun, workflow
 
 __all__ = [
     "AsyncJob",
@@ -48,6 +49,8 @@ __all__ = [
     "Retry",
     "RunStatus",
     "Signature",
+    "Workflow",
+    "WorkflowRun",
     "about",
     "chain",
     "chord",
@@ -59,6 +62,7 @@ __all__ = [
     "send_event",
     "shared_task",
     "signature",
+    "workflow",
 ]
 
 
@@ -133,6 +137,9 @@ _CANVAS = {
     "chord": "django_hatchet.canvas.shapes",
     "Signature": "django_hatchet.canvas.signature",
     "CanvasRun": "django_hatchet.canvas.handle",
+    "workflow": "django_hatchet.jobs.workflow",
+    "Workflow": "django_hatchet.jobs.workflow",
+    "WorkflowRun": "django_hatchet.jobs.workflow",
 }
 
 

@@ -127,6 +127,33 @@ def check_single_flight(
     ]
 
 
+def check_workflows(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """E030-E033: a workflow without steps, a parent not in it, a cycle, two steps of a name."""
+    from .jobs.registry import registry
+    from .jobs.workflow import Workflow
+
+    errors: list[checks.CheckMessage] = []
+    for workflow in registry:
+        if not isinstance(workflow, Workflow):
+            continue
+        if not workflow.steps:
+            errors.append(
+                checks.Error(
+                    f"The workflow {workflow.name!r} has no steps.",
+                    hint=f"Declare its steps with @<workflow>.step() in {workflow.module}.",
+                    obj=workflow.name,
+                    id="django_hatchet.E030",
+                )
+            )
+        errors += [
+            checks.Error(p.msg, hint=p.hint, obj=workflow.name, id=p.id)
+            for p in workflow.problems()
+        ]
+    return errors
+
+
 def register() -> None:
     checks.register(check_jobs_modules)
     checks.register(check_settings)
@@ -134,3 +161,4 @@ def register() -> None:
     checks.register(check_rate_limits)
     checks.register(check_namespace)
     checks.register(check_single_flight)
+    checks.register(check_workflows)

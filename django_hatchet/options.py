@@ -101,6 +101,19 @@ class JobOptions(NamedTuple):
     durable: bool = False
 
 
+class StepDeclaration(NamedTuple):
+    """A step of a workflow (``django_hatchet.workflow``), as the engine's definition of the
+    workflow has it: its name, the names of its parents, its options."""
+
+    name: str
+    parents: tuple[str, ...]
+    options: JobOptions
+
+
+#: The steps of a job's definition on the engine: none for a job, its steps for a workflow.
+Steps = tuple[StepDeclaration, ...]
+
+
 if TYPE_CHECKING:
     from typing import TypedDict
 

@@ -136,7 +136,9 @@ def test_cancel_stops_a_running_canvas_and_its_running_step():
     assert never_started(canvas.children[1])
 
 
-def test_a_canvas_is_found_by_its_id_from_another_process(hatchet_engine, namespace):
+def test_a_canvas_is_found_by_its_id_from_another_process(
+    hatchet_engine, namespace, transactional_db
+):
     canvas = chord([tasks.add.s(1, 2), tasks.add.s(3, 4)], tasks.echo.s()).delay()
     code = (
         "import django, json, sys; django.setup(); import django_hatchet; "

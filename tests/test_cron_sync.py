@@ -578,3 +578,22 @@ def test_a_worker_for_some_jobs_keeps_the_crons_of_the_others(start_worker: Any)
     crons = owned()
     assert [row.id for row in crons["nightly-sum"]] == [nightly.id]
     assert "stray" not in crons  # In no one's settings: deleted.
+
+
+@on_engine
+@pytest.mark.usefixtures("worker")
+def test_a_cron_fires_a_workflow_with_all_its_steps() -> None:
+    start = datetime.now(UTC) - timedelta(seconds=2)
+    sync({"orders-ticker": {"job": "tests.orders", "schedule": "*/2 * * * * *", "args": [5]}})
+    try:
+        done = wait_for(
+            lambda: [r for r in runs_of("orders-ticker", start) if r.status.name == "COMPLETED"],
+            30,
+            "a run of the workflow's cron",
+        )
+        details = api.client().runs.get_details(done[0].workflow_run_external_id)
+        outputs = {name: task.output for name, task in details.task_runs.items()}
+        assert outputs["price"] == {"result": 110}
+        assert set(outputs) == {"load", "price", "reserve", "bill"}
+    finally:
+        sync({})

@@ -274,7 +274,7 @@ def test_delay_many_asks_the_engine_again_once_the_break_is_over(
     # The engine is back: the next bulk enqueue is one request again, not one per run.
     requests: list[int] = []
 
-    def trigger_many(name: str, options: Any, calls: list[Any]) -> list[Any]:
+    def trigger_many(name: str, options: Any, steps: Any, calls: list[Any]) -> list[Any]:
         requests.append(len(calls))
         return [engine.Sent()] * len(calls)
 

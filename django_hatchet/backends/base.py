@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Protocol
 
-    from ..options import JobOptions, Priority
+    from ..options import JobOptions, Priority, Steps
     from ..runs.handle import JobRun
 
     # For the type checker only: building a Protocol class costs a web process's start-up.
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
         func: Callable[..., Any]
         logs_failures: bool
 
+        @property
+        def engine_steps(self) -> Steps: ...
         @property
         def is_async(self) -> bool: ...
         @property

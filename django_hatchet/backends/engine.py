@@ -89,6 +89,7 @@ class EngineBackend(BaseBackend):
             sent = send.trigger(
                 dispatch.job.name,
                 dispatch.job.options,
+                dispatch.job.engine_steps,
                 dispatch.payload,
                 dispatch.metadata(),
                 _priority(dispatch),
@@ -149,7 +150,7 @@ class EngineBackend(BaseBackend):
             job = now[0].job  # delay_many's runs are all of one job.
             calls = [send.Call(d.payload, d.metadata(), _priority(d)) for d in now]
             try:
-                answers = send.trigger_many(job.name, job.options, calls)
+                answers = send.trigger_many(job.name, job.options, job.engine_steps, calls)
             except Exception as exc:
                 if client.unreachable(exc) is None:
                     raise
@@ -173,8 +174,9 @@ class EngineBackend(BaseBackend):
             raise JobError(str(exc), run_id=run.id, job_name=run.job_name) from None
         if details is None:
             return
-        name, output, error = details
-        status = RunStatus(name)
+        status = RunStatus(details.status)
+        output = run.output_of(details.outputs)
+        error = details.error
         if status is RunStatus.COMPLETED:
             skipped = (output or {}).get("skipped")
             run.finished(
@@ -183,7 +185,8 @@ class EngineBackend(BaseBackend):
                 skipped=str(skipped) if skipped else None,
             )
         elif status is RunStatus.FAILED:
-            run.finished(status, error=failed_error(run, error or ""))
+            step = details.failed_task if run.steps_named else None
+            run.finished(status, error=failed_error(run, error or "", step))
         elif status is RunStatus.CANCELLED:
             run.cancelled("was cancelled.")
         else:
@@ -272,12 +275,14 @@ class EngineBackend(BaseBackend):
         await sync_to_async(self.cancel_tree, thread_sensitive=False)(run)
 
 
-def failed_error(run: JobRun[Any], serialized: str) -> JobFailed:
-    """The documented exception for a failed run, from the engine's error text."""
+def failed_error(run: JobRun[Any], serialized: str, step: str | None = None) -> JobFailed:
+    """The documented exception for a failed run, from the engine's error text (and the
+    step that failed, for a workflow's run)."""
     exc_type, exc_message, trace = runs.parse_error(serialized)
     exc_message, trace = scrub(exc_message), scrub(trace)  # A token in a job's own message.
+    where = f" in step {step}" if step else ""
     return JobFailed(
-        f"{run.job_name} run {run.id} failed: {exc_type}: {exc_message}",
+        f"{run.job_name} run {run.id} failed{where}: {exc_type}: {exc_message}",
         exc_type=exc_type,
         exc_message=exc_message,
         traceback=trace,

@@ -85,6 +85,7 @@ class CanvasJob:
     is_async = False
     takes_context = False
     logs_failures = False
+    engine_steps = ()
     func = staticmethod(run_inline)
 
     def new_context(self, run_id: str) -> Any:

@@ -151,6 +151,7 @@ def new_cron(cron: Cron, namespace: str) -> NewCron:
         metadata=cron_metadata(cron, namespace),
         priority=cron_priority(cron),
         options=registry[cron.job].options,
+        steps=registry[cron.job].engine_steps,
     )
 
 

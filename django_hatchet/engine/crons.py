@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..options import JobOptions
+from ..options import JobOptions, Steps
 from ..runs.metadata import NAMESPACE_KEY, OWNER_KEY
 from .client import EngineError, get_client
 from .definitions import workflow_definition
@@ -66,6 +66,8 @@ class NewCron:
     priority: int
     #: The job's options: its definition is registered first if the engine does not know it.
     options: JobOptions
+    #: The steps of its definition, when it is a workflow.
+    steps: Steps = ()
 
 
 def client() -> Hatchet:
@@ -180,7 +182,7 @@ def create(client: Hatchet, cron: NewCron) -> str:
                 if found is not None:
                     return found
             elif exc.status == 400 and WORKFLOW_NOT_FOUND in reason and attempt == 1:
-                register_job(client, cron.job, cron.options)
+                register_job(client, cron.job, cron.options, cron.steps)
                 continue
             raise _engine_error(f"create the cron {cron.name!r}", exc) from None
     raise AssertionError("unreachable")
@@ -205,13 +207,13 @@ def _find(client: Hatchet, workflow_name: str, name: str, schedule: str) -> str 
     return next((r.metadata.id for r in rows if r.cron == schedule), None)
 
 
-def register_job(client: Hatchet, job_name: str, options: JobOptions) -> None:
+def register_job(client: Hatchet, job_name: str, options: JobOptions, steps: Steps = ()) -> None:
     """Register a job's workflow, as its worker will (the same definition, so the same
     version): a cron can be made only for a workflow the engine knows."""
     import grpc
 
     try:
-        client._client.admin.put_workflow(workflow_definition(job_name, options))
+        client._client.admin.put_workflow(workflow_definition(job_name, options, steps))
     except grpc.RpcError as exc:
         raise EngineError(
             f"Could not register the job {job_name!r} on the Hatchet engine: "

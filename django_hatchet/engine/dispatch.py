@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import grpc
 from hatchet_sdk.types.trigger import ScheduleTriggerWorkflowOptions, TriggerWorkflowOptions
 
-from ..options import JobOptions
+from ..options import JobOptions, Steps
 from ..runs.metadata import RUN_ID_KEY
 from .client import get_client, registered, unreachable
 from .definitions import workflow_definition
@@ -52,7 +52,7 @@ class Call(NamedTuple):
     priority: int | None
 
 
-def ensure_registered(name: str, options: JobOptions) -> None:
+def ensure_registered(name: str, options: JobOptions, steps: Steps = ()) -> None:
     """Put the job's definition on the engine, once per process, before its first run.
 
     The engine accepts a run of a job no worker has registered yet, answers with a run id,
@@ -62,7 +62,7 @@ def ensure_registered(name: str, options: JobOptions) -> None:
     if name in registered:
         return
     try:
-        get_client()._client.admin.put_workflow(workflow_definition(name, options))
+        get_client()._client.admin.put_workflow(workflow_definition(name, options, steps))
     except grpc.RpcError as exc:
         if unreachable(exc) is not None:
             raise  # The dispatch fails alike, and its policy applies.
@@ -111,13 +111,14 @@ def start_unless_duplicate(
 def trigger(
     name: str,
     options: JobOptions,
+    steps: Steps,
     payload: str,
     metadata: dict[str, str],
     priority: int | None,
     run_at: datetime | None,
 ) -> Sent:
-    """Start (or schedule) a run of job ``name`` on the engine."""
-    ensure_registered(name, options)
+    """Start (or schedule) a run of job (or workflow) ``name`` on the engine."""
+    ensure_registered(name, options, steps)
     if run_at is not None:
         return Sent(schedule_id=schedule(name, payload, metadata, run_at, priority))
     from hatchet_sdk.exceptions import IdempotencyCollisionError
@@ -145,15 +146,17 @@ def _run_metadata(engine_run_id: str, wait: float = 10.0) -> dict[str, Any]:
             time.sleep(0.2)
 
 
-def trigger_many(name: str, options: JobOptions, calls: list[Call]) -> list[Sent]:
+def trigger_many(name: str, options: JobOptions, steps: Steps, calls: list[Call]) -> list[Sent]:
     """Start many runs of job ``name`` with the SDK's bulk trigger: one round trip per
     1,000 runs."""
     from hatchet_sdk.clients.admin import WorkflowRunTriggerConfig
 
-    ensure_registered(name, options)
+    ensure_registered(name, options, steps)
     if options.idempotency:
         # Bulk collisions do not say which item matched which run: one request per run.
-        return [trigger(name, options, c.payload, c.metadata, c.priority, None) for c in calls]
+        return [
+            trigger(name, options, steps, c.payload, c.metadata, c.priority, None) for c in calls
+        ]
     configs = [
         WorkflowRunTriggerConfig(
             workflow_name=name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 from hatchet_sdk.utils.typing import JSONSerializableMapping
@@ -14,6 +14,7 @@ from ..runs.metadata import JOB_KEY, RUN_ID_KEY
 from .client import TooLarge, get_client
 
 __all__ = [
+    "Details",
     "RunRecord",
     "cancel",
     "cancel_where",
@@ -55,11 +56,19 @@ def find_schedule(run_id: str) -> tuple[str, str] | None:
     return rows[0].metadata.id, str((rows[0].additional_metadata or {}).get(JOB_KEY, ""))
 
 
-def run_details(
-    engine_run_id: str,
-) -> tuple[str, JSONSerializableMapping | None, str | None] | None:
-    """(status, output, error) of a run as the engine has them; None if it has no record yet
-    (the engine writes a new run asynchronously)."""
+class Details(NamedTuple):
+    """A run as the engine has it: its status, each task's output by task name (a job's run
+    has one task, a workflow's one per step), and the failed task's name and error."""
+
+    status: str
+    outputs: dict[str, JSONSerializableMapping | None]
+    failed_task: str | None
+    error: str | None
+
+
+def run_details(engine_run_id: str) -> Details | None:
+    """The engine's record of a run; None if it has none yet (the engine writes a new run
+    asynchronously)."""
     try:
         details = get_client().runs.get_details(engine_run_id)
     except grpc.RpcError as exc:
@@ -73,11 +82,9 @@ def run_details(
                 "their id), or raise HATCHET_CLIENT_GRPC_MAX_RECV_MESSAGE_LENGTH."
             ) from None
         raise
-    output = error = None
-    for task in details.task_runs.values():
-        output = task.output
-        error = task.error
-    return details.status.name, output, error
+    failed = next(((n, t.error) for n, t in details.task_runs.items() if t.error), (None, None))
+    outputs = {name: task.output for name, task in details.task_runs.items()}
+    return Details(details.status.name, outputs, *failed)
 
 
 def run_input(engine_run_id: str) -> dict[str, Any]:

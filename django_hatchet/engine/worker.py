@@ -11,14 +11,14 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from hatchet_sdk import ClientConfig, Context, Hatchet, NonRetryableException
 
-from ..options import JobOptions
 from .client import EngineError, client_config, get_client
-from .definitions import tasks_for
+from .definitions import Definition, tasks_for
 
 __all__ = [
     "Context",
     "NonRetryableException",
     "connect",
+    "parent_results",
     "put_rate_limits",
     "start_embedded",
     "start_worker",
@@ -83,13 +83,13 @@ def start_worker(
     name: str,
     slots: int,
     labels: dict[str, str | int],
-    jobs: list[tuple[str, JobOptions, Callable[..., Any]]],
+    jobs: list[Definition],
     drain_timeout: float,
     on_drain_timeout: Callable[[], None],
     on_signal: Callable[[int], None] | None = None,
 ) -> None:
-    """Build the SDK's worker for these jobs (name, options, the function each task runs)
-    and run it until it is stopped; ``on_signal`` hears each SIGTERM or SIGINT first.
+    """Build the SDK's worker for these jobs and workflows and run it until it is stopped;
+    ``on_signal`` hears each SIGTERM or SIGINT first.
 
     The SDK handles SIGTERM and SIGINT: the first stops taking runs and waits for those in
     flight, then exits 0; a second forces the stop. It waits with no limit, so a first signal
@@ -160,3 +160,9 @@ def put_rate_limits(limits: dict[str, tuple[int, str]]) -> None:
     client = get_client()
     for key, (limit, per) in limits.items():
         client.rate_limits.put(key, limit, RateLimitDuration[per.upper()])
+
+
+def parent_results(ctx: Context, parents: tuple[str, ...]) -> dict[str, Any]:
+    """The results of a workflow step's parents, by step name, from its task's context."""
+    outputs = ctx._data.parents
+    return {name: (outputs.get(name) or {}).get("result") for name in parents}

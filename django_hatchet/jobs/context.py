@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ..exceptions import Retry
 
 if TYPE_CHECKING:
-    from .job import Job
+    from typing import Protocol
+
+    from ..options import JobOptions
+
+    class Running(Protocol):
+        """What a context knows of what it runs: a job, or a step of a workflow."""
+
+        name: str
+        options: JobOptions
+
 
 logger = logging.getLogger("django_hatchet.jobs")
 
@@ -20,7 +29,7 @@ class JobContext:
 
     def __init__(
         self,
-        job: Job[Any, Any],
+        job: Running,
         run_id: str,
         attempt: int = 1,
         engine_run_id: str | None = None,
@@ -140,7 +149,8 @@ class JobContext:
         if not self.job.options.durable:
             raise TypeError(
                 f"context.{where}() needs a durable job: declare {self.job.name} with "
-                "@job(durable=True) (an async def), so that it waits on the engine without "
+                "@job(durable=True) (a workflow's step: .step(durable=True)), an async def, "
+                "so that it waits on the engine without "
                 "holding a worker slot and survives a worker restart."
             )
         if value is None and optional:

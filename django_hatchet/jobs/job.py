@@ -16,6 +16,7 @@ from ..encoding import argument_error, dumps
 from ..options import (
     JobOptions,
     Priority,
+    Steps,
     check_bool,
     check_priority,
 )
@@ -70,6 +71,11 @@ class Job(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    @property
+    def engine_steps(self) -> Steps:
+        """The steps of its definition on the engine (a workflow's; a job has none)."""
+        return ()
 
     @property
     def takes_context(self) -> bool:
@@ -189,10 +195,7 @@ class Job(Generic[P, R]):
         priority: Priority | None = None,
     ) -> Dispatch:
         if kwargs or len(args) != self._plain_arity:
-            try:
-                self.signature.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise TypeError(f"{self.name}(): {exc}") from None
+            self._check_arguments(args, kwargs)
         try:
             payload = dumps({"args": args, "kwargs": kwargs})
         except (TypeError, ValueError):
@@ -200,6 +203,12 @@ class Job(Generic[P, R]):
         backend = get_backend()
         run: JobRun[R] = self.handle_class(new_run_id(), self.name, backend)
         return Dispatch(self, run, payload, run_at, priority or self.options.priority)
+
+    def _check_arguments(self, args: tuple[Any, ...] | list[Any], kwargs: dict[str, Any]) -> None:
+        try:
+            self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.name}(): {exc}") from None
 
     def _enqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
         enqueue(dispatch, on_commit)

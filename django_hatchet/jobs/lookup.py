@@ -24,7 +24,7 @@ def lookup_backend(run_id: str) -> BaseBackend:
 
 def get_run(run_id: str) -> JobRun[Any]:
     """The handle of a run on the engine, by the id ``.delay()`` returned, from any process
-    (a ``CanvasRun`` for a canvas's id)."""
+    (a ``CanvasRun`` for a canvas's id, a ``WorkflowRun`` for a workflow's)."""
     run: JobRun[Any] = JobRun(run_id, "", lookup_backend(run_id))
     run.refresh()
     from ..canvas.plan import ORCHESTRATOR
@@ -33,4 +33,13 @@ def get_run(run_id: str) -> JobRun[Any]:
         from ..canvas.handle import adopt
 
         return adopt(run)
+    from .registry import registry
+    from .workflow import Workflow
+
+    workflow = registry.get(run.job_name)
+    if isinstance(workflow, Workflow):  # Its result: every step's, by step name.
+        found = workflow.handle_class(run.id, run.job_name, run.backend)
+        found.engine_run_id = run.engine_run_id
+        found.refresh()
+        return found
     return run

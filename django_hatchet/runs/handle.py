@@ -180,6 +180,14 @@ class JobRun(Generic[R]):
         self._status = RunStatus.QUEUED
         return True
 
+    #: Its failures name the step that failed (a workflow's run).
+    steps_named = False
+
+    def output_of(self, outputs: dict[str, Any]) -> dict[str, Any] | None:
+        """The run's output on the engine, from its tasks' outputs by task name (a job's
+        run has one task; a workflow's run has a task per step)."""
+        return next(reversed(outputs.values())) if outputs else None
+
     def moved_to(self, status: RunStatus) -> None:
         """The run is now QUEUED, SCHEDULED, RUNNING or PENDING (kept in the outbox)."""
         self._status = status

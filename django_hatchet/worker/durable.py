@@ -1,5 +1,5 @@
-"""The durable half of a worker: durable jobs and the canvas orchestrator, in a process of
-their own.
+"""The durable half of a worker: durable jobs (and workflows with a durable step) and the
+canvas orchestrator, in a process of their own.
 
 On Hatchet v0.105.0 (with hatchet-sdk 1.43.1), a worker that registers a durable task starts
 its other runs in batches, a slot pool's worth every second or so, instead of as slots free
@@ -71,14 +71,15 @@ def main(
     )
 
 
-def durable_tasks(jobs: list[Any]) -> list[tuple[str, Any, Any]]:
-    """The SDK tasks of these durable jobs, and the canvas orchestrator's."""
+def durable_tasks(jobs: list[Any]) -> list[Any]:
+    """The definitions of these durable jobs (and workflows), and the canvas orchestrator's."""
     from ..canvas.plan import ORCHESTRATOR, ORCHESTRATOR_OPTIONS
+    from ..engine.definitions import Definition
     from .canvas import orchestrate
-    from .execution import make_task_function
+    from .execution import definition
 
-    return [(job.name, job.options, make_task_function(job)) for job in jobs] + [
-        (ORCHESTRATOR, ORCHESTRATOR_OPTIONS, orchestrate)
+    return [definition(job) for job in jobs] + [
+        Definition(ORCHESTRATOR, ORCHESTRATOR_OPTIONS, orchestrate)
     ]
 
 

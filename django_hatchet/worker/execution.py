@@ -16,18 +16,24 @@ from django.db import close_old_connections, connections
 
 from ..backends.single_flight import SKIPPED, single_flight
 from ..encoding import return_value_error, round_trip
-from ..engine.worker import Context, NonRetryableException
+from ..engine.definitions import Definition
+from ..engine.worker import Context, NonRetryableException, parent_results
 from ..exceptions import NonRetryable, Retry
 from ..jobs.context import JobContext
 from ..jobs.job import Job
+from ..jobs.steps import WorkflowStep
+from ..jobs.workflow import Workflow
 from ..runs.handle import RunStatus
 from ..runs.metadata import RUN_ID_KEY
 from ..signals import job_finished, job_started
 
 logger = logging.getLogger("django_hatchet")
 
-#: The runs this worker process is running: run id -> job name.
-IN_FLIGHT: dict[str, str] = {}
+#: What a task runs: a job, or a step of a workflow.
+Runnable = Job[Any, Any] | WorkflowStep
+
+#: The runs this worker process is running: (job or workflow step name, run id).
+IN_FLIGHT: set[tuple[str, str]] = set()
 
 
 def prepare_connections() -> None:
@@ -42,15 +48,17 @@ def prepare_connections() -> None:
             conn.close()
 
 
-def _start(
-    job: Job[Any, Any], input: Any, ctx: Context
-) -> tuple[list[Any], dict[str, Any], str, int]:
+def _start(job: Runnable, input: Any, ctx: Context) -> tuple[list[Any], dict[str, Any], str, int]:
     call = input.model_dump() if hasattr(input, "model_dump") else dict(input)
     if ctx.triggering_event_key:
         # An event's payload is the job's keyword arguments.
         args, kwargs = [], call
     else:
         args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
+    if isinstance(job, WorkflowStep):
+        kwargs = job.keywords(kwargs)
+        if job.parents:
+            kwargs.update(parent_results(ctx, job.parents))
     run_id = str(ctx.additional_metadata.get(RUN_ID_KEY) or ctx.workflow_run_id)
     attempt = ctx.attempt_number
     if job.takes_context:
@@ -59,7 +67,7 @@ def _start(
     return args, kwargs, run_id, attempt
 
 
-def _finish(job: Job[Any, Any], run_id: str, attempt: int, value: Any) -> dict[str, Any]:
+def _finish(job: Runnable, run_id: str, attempt: int, value: Any) -> dict[str, Any]:
     try:
         result = round_trip(value)
     except (TypeError, ValueError):
@@ -71,7 +79,7 @@ def _finish(job: Job[Any, Any], run_id: str, attempt: int, value: Any) -> dict[s
     return {"result": result}
 
 
-def _skipped(job: Job[Any, Any], run_id: str, attempt: int, ctx: Context) -> dict[str, Any]:
+def _skipped(job: Runnable, run_id: str, attempt: int, ctx: Context) -> dict[str, Any]:
     """A single-flight run that found another holding the lock: recorded, not run."""
     reason = SKIPPED.format(job=job.name)
     logger.warning("Job %s run %s skipped: %s", job.name, run_id, reason)
@@ -80,7 +88,7 @@ def _skipped(job: Job[Any, Any], run_id: str, attempt: int, ctx: Context) -> dic
     return {"result": None, "skipped": reason}
 
 
-def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> Exception:
+def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception) -> Exception:
     """Report the failure; return what to raise to the SDK."""
     job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc)
     if isinstance(exc, NonRetryable) or (
@@ -90,14 +98,14 @@ def _failed(job: Job[Any, Any], run_id: str, attempt: int, exc: Exception) -> Ex
     return exc
 
 
-def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
+def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
     """The function a Hatchet task runs for ``job``: sync for a sync job, async for async."""
     if job.is_async:
 
         async def run_async(input: Any, ctx: Context) -> dict[str, Any]:
             args, kwargs, run_id, attempt = _start(job, input, ctx)
             await sync_to_async(prepare_connections)()
-            IN_FLIGHT[run_id] = job.name
+            IN_FLIGHT.add((job.name, run_id))
             lock = single_flight(job.name) if job.options.single_flight else None
             try:
                 if lock is not None and not await sync_to_async(lock.__enter__)():
@@ -111,7 +119,7 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
             finally:
                 if lock is not None:
                     await sync_to_async(lock.__exit__)(None, None, None)
-                del IN_FLIGHT[run_id]
+                IN_FLIGHT.discard((job.name, run_id))
                 await sync_to_async(close_old_connections)()
             return _finish(job, run_id, attempt, value)
 
@@ -121,7 +129,7 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
         def run_sync(input: Any, ctx: Context) -> dict[str, Any]:
             args, kwargs, run_id, attempt = _start(job, input, ctx)
             prepare_connections()
-            IN_FLIGHT[run_id] = job.name
+            IN_FLIGHT.add((job.name, run_id))
             lock = single_flight(job.name) if job.options.single_flight else None
             try:
                 if lock is not None and not lock.__enter__():
@@ -135,7 +143,7 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
             finally:
                 if lock is not None:
                     lock.__exit__(None, None, None)
-                del IN_FLIGHT[run_id]
+                IN_FLIGHT.discard((job.name, run_id))
                 close_old_connections()
             return _finish(job, run_id, attempt, value)
 
@@ -143,3 +151,12 @@ def make_task_function(job: Job[Any, Any]) -> Callable[[Any, Context], Any]:
     task.__name__ = task.__qualname__ = job.name.replace(".", "_").replace("-", "_")
     task.__doc__ = job.func.__doc__
     return task
+
+
+def definition(job: Job[Any, Any]) -> Definition:
+    """The job (or the workflow, with a task function for each of its steps) as a worker
+    registers it."""
+    if isinstance(job, Workflow):
+        runs = {step.step_name: make_task_function(step) for step in job.steps}
+        return Definition(job.name, job.options, runs, job.engine_steps)
+    return Definition(job.name, job.options, make_task_function(job))

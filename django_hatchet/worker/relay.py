@@ -123,7 +123,7 @@ class Relay:
 
         job = registry.get(entry.job)
         if job is not None:
-            dispatch.ensure_registered(job.name, job.options)
+            dispatch.ensure_registered(job.name, job.options, job.engine_steps)
         meta = {str(k): str(v) for k, v in entry.metadata.items()}
         if entry.run_at is not None and entry.run_at > timezone.now():
             dispatch.schedule(entry.job, entry.payload, meta, entry.run_at, entry.priority)

@@ -48,6 +48,14 @@ def check_can_start() -> None:
             "Fix it (its traceback is logged above), or remove the module's name from "
             "HATCHET_AUTODISCOVER_MODULES."
         )
+    from ..jobs.workflow import Workflow
+
+    for workflow in registry:
+        if isinstance(workflow, Workflow):
+            try:
+                workflow.check_structure()
+            except Exception as exc:
+                raise CommandError(str(exc)) from None
     strategy = conf.CLIENT_OPTIONS.get("tls_strategy") or os.environ.get(
         "HATCHET_CLIENT_TLS_STRATEGY"
     )
@@ -166,14 +174,15 @@ class Worker:
 
             start_relay_thread()
         from .durable import SUFFIX, durable_tasks, start_durable, watch
-        from .execution import make_task_function
+        from .execution import definition
 
         plain = [job for job in self.jobs if not job.options.durable]
         durable_jobs = [job for job in self.jobs if job.options.durable]
         if not plain:  # Nothing to keep apart: one worker.
             self._start(durable_tasks(durable_jobs))
             return
-        # Durable jobs and canvases run in a worker of their own (see worker.durable).
+        # Durable jobs, workflows with a durable step, and canvases run in a worker of
+        # their own (see worker.durable).
         self.durable = start_durable(
             self.name,
             self.slots,
@@ -186,9 +195,9 @@ class Worker:
         )
         atexit.register(self._stop_durable)
         watch(self.durable, self._durable_died)
-        self._start([(job.name, job.options, make_task_function(job)) for job in plain])
+        self._start([definition(job) for job in plain])
 
-    def _start(self, tasks: list[tuple[str, Any, Any]]) -> None:
+    def _start(self, tasks: list[Any]) -> None:
         from ..engine import worker
 
         worker.start_worker(
@@ -226,7 +235,7 @@ class Worker:
     def _drain_timed_out(self) -> None:
         from .execution import IN_FLIGHT
 
-        running = ", ".join(f"{job} run {run_id}" for run_id, job in list(IN_FLIGHT.items()))
+        running = ", ".join(f"{job} run {run_id}" for job, run_id in sorted(IN_FLIGHT.copy()))
         self.write(
             f"The drain timeout ({self.drain_timeout:g} s) has passed with runs still going: "
             f"{running or 'none'}. Stopping now; the engine runs them again on another worker "

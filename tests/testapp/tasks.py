@@ -204,3 +204,6 @@ async def wait_for_one_event(context: JobContext, key: str) -> dict[str, object]
 @job(takes_context=True)
 async def not_durable_sleeps(context: JobContext) -> None:
     await context.sleep(1)
+
+
+from . import workflows  # noqa: E402, F401  (registered with the jobs)
