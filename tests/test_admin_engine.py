@@ -241,3 +241,62 @@ def test_cancelling_a_canvas_from_the_admin_cancels_its_steps(worker, operator):
     assert wait_for(
         lambda: all(step.status is RunStatus.CANCELLED for step in canvas.children), timeout=60
     ), [step.known_status for step in canvas.children]
+
+
+def graph_nodes(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'class="hatchet-graph-node" data-step="([^"]+)" data-status="([^"]+)"', page)
+
+
+@on_engine
+def test_a_canvas_run_page_draws_its_steps_from_the_engine(worker, operator):
+    from django_hatchet import chord
+
+    canvas = chord([tasks.add.s(1, 2), tasks.add.s(3, 4)], tasks.echo.s()).delay()
+    canvas.get(timeout=60)
+    page = run_page(operator, canvas.id)
+    assert graph_nodes(page) == [
+        ("tests.testapp.tasks.add", "COMPLETED"),
+        ("tests.testapp.tasks.add", "COMPLETED"),
+        ("tests.echo", "COMPLETED"),
+    ]
+    header = canvas.children[0]
+    for step in [*header.children, canvas.children[1]]:  # type: ignore[attr-defined]
+        assert f'href="/admin/django_hatchet/run/{step.id}/change/"' in page
+    # Its steps are listed as its steps; the top-level filter leaves them out.
+    listed = operator.get(RUNS, {"job": "tests.echo"}).content.decode()
+    assert f'step of <a href="/admin/django_hatchet/run/{canvas.id}/change/">' in listed
+    top = operator.get(RUNS, {"job": "tests.echo", "top": "1"}).content.decode()
+    assert f'data-run-id="{canvas.children[1].id}"' not in top
+
+
+@on_engine
+def test_a_workflow_run_page_draws_its_steps_from_the_engines_shape(worker, operator):
+    from tests.testapp import workflows
+
+    run = workflows.breaks.delay(1)
+    with pytest.raises(Exception, match="boom"):
+        run.get(timeout=60)
+    assert wait_for(lambda: ("sibling", "COMPLETED") in graph_nodes(run_page(operator, run.id)))
+    nodes = dict(graph_nodes(run_page(operator, run.id)))
+    assert nodes["first"] == "COMPLETED"
+    assert nodes["explode"] == "FAILED"
+    assert nodes["after"] in ("CANCELLED", "not started")
+    assert "Each step is a task of this run" in run_page(operator, run.id)
+
+
+@on_engine
+def test_bulk_cancel_of_a_canvas_from_the_list_cancels_its_steps(worker, operator):
+    from django_hatchet import group
+
+    canvas = group(tasks.sleeper.si(120), tasks.sleeper.si(120)).delay()
+    assert wait_for(
+        lambda: all(step.status is RunStatus.RUNNING for step in canvas.children), timeout=60
+    )
+    listed = operator.get(RUNS, {"job": "django_hatchet.canvas"}).content.decode()
+    choice = re.search(rf'value="({canvas.id} [0-9a-f-]+ django_hatchet\.canvas)"', listed)
+    assert choice, listed[:3000]
+    response = operator.post(RUNS, {"action": "cancel", "run": [choice[1]]}, follow=True)
+    assert "1 run(s) cancelled." in response.content.decode()
+    assert wait_for(
+        lambda: all(step.status is RunStatus.CANCELLED for step in canvas.children), timeout=60
+    ), [step.known_status for step in canvas.children]

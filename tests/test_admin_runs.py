@@ -195,7 +195,7 @@ def test_unknown_actions_are_404(fake_engine, operator):
 def test_bulk_cancel_and_retry_from_the_list(fake_engine, operator, viewer):
     fake_engine.rows = [row(status="RUNNING"), row(id="r2", engine_id="e2", status="QUEUED")]
     page = operator.get(RUNS).content.decode()
-    assert f'value="{RUN_ID} cf79cff1-0cf9-479a-9d00-bac1480409a3"' in page
+    assert f'value="{RUN_ID} cf79cff1-0cf9-479a-9d00-bac1480409a3 tests.echo"' in page
     choices = [f"{RUN_ID} cf79cff1-0cf9-479a-9d00-bac1480409a3", "r2 e2"]
     assert viewer.post(RUNS, {"action": "cancel", "run": choices}).status_code == 403
     response = operator.post(RUNS, {"action": "cancel", "run": choices}, follow=True)

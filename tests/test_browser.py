@@ -147,3 +147,42 @@ def test_run_a_job_from_the_admin_in_a_browser(
     assert run_id in browser.find_element(By.TAG_NAME, "h2").text
     assert browser.find_element(By.ID, "run-output").text == "5"
     screenshot("admin-run")
+
+
+def test_a_workflows_and_a_canvass_steps_drawn_on_their_pages(
+    server: LiveServer, browser: Any, screenshot: Any, clean_inline_history: None
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from django_hatchet import chord
+    from tests.testapp import tasks, workflows
+
+    User.objects.create_superuser("admin", "admin@example.com", "a-long-password")
+    browser.get(f"{server.url}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys("a-long-password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    run = workflows.orders.delay(3)
+    browser.get(f"{server.url}/admin/django_hatchet/run/{run.id}/change/")
+    graph = browser.find_element(By.ID, "run-graph")
+    assert graph.size["width"] > 500
+    assert graph.size["height"] > 80
+    steps = graph.find_elements(By.CSS_SELECTOR, "g.hatchet-graph-node")
+    assert [s.get_attribute("data-step") for s in steps] == ["load", "price", "reserve", "bill"]
+    assert {s.get_attribute("data-status") for s in steps} == {"COMPLETED"}
+    screenshot("admin-workflow-run")
+
+    canvas = chord([tasks.add.s(i, i) for i in range(4)], tasks.fail.s()).delay()
+    browser.get(f"{server.url}/admin/django_hatchet/run/{canvas.id}/change/")
+    graph = browser.find_element(By.ID, "run-graph")
+    statuses = [
+        s.get_attribute("data-status")
+        for s in graph.find_elements(By.CSS_SELECTOR, "g.hatchet-graph-node")
+    ]
+    assert statuses == ["COMPLETED"] * 4 + ["FAILED"]
+    screenshot("admin-canvas-run")
+    # Each step is a link to its own run's page.
+    graph.find_elements(By.CSS_SELECTOR, "a")[-1].click()
+    assert browser.find_element(By.CSS_SELECTOR, "h2 .hatchet-badge").text == "failed"
+    assert canvas.children[1].id in browser.find_element(By.TAG_NAME, "h2").text

@@ -493,7 +493,7 @@ def test_a_durable_sleep_survives_its_worker_killed_9_and_ends_once(
     recorded at its first start is over."""
     doomed = workers("--slots", "3", "--name", "ksleep-doomed")
     started = time.monotonic()
-    run = tasks.fault_nap.delay("ksleep", 8)
+    run = tasks.fault_nap.delay("ksleep", 8, child="ksleep-child")
     assert wait_for(lambda: counts("ksleep")[0]["ksleep"] >= 1, 120)
     time.sleep(1)  # Asleep on the engine now.
     doomed.kill9()
@@ -509,7 +509,10 @@ def test_a_durable_sleep_survives_its_worker_killed_9_and_ends_once(
         finished_at=round(finished_at, 1),
         starts=starts["ksleep"],
         done=done["ksleep"],
+        child_runs=starts["ksleep-child"],
     )
     assert done["ksleep"] == 1
+    # The run it enqueued before the sleep, enqueued again by the replay, ran once.
+    assert (starts["ksleep-child"], done["ksleep-child"]) == (1, 1)
     assert starts["ksleep"] in (1, 2)  # 2 when the replay ran the code before the sleep.
     assert finished_at >= 8  # It slept its whole time, not less.

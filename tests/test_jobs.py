@@ -167,6 +167,30 @@ def test_new_run_ids_are_time_ordered_version_7_uuids():
         assert str(parsed) == run_id
 
 
+def test_ids_taken_inside_a_run_are_the_same_when_its_attempt_is_replayed():
+    import uuid
+
+    from django_hatchet.runs.ids import done_enqueuing, enqueuing_from
+
+    parent = new_run_id()
+
+    def ids_taken(attempt: int, name: str = "shop.checkout") -> list[str]:
+        token = enqueuing_from(parent, attempt, name)
+        try:
+            return [new_run_id() for _ in range(3)]
+        finally:
+            done_enqueuing(token)
+
+    first = ids_taken(1)
+    assert ids_taken(1) == first  # The engine replays the attempt: the same children.
+    assert len(set(first)) == 3
+    assert set(ids_taken(2)).isdisjoint(first)  # A retry enqueues new ones.
+    assert set(ids_taken(1, "shop.flow.step_b")).isdisjoint(first)  # Another step's own.
+    assert all(run_id_time(i) == run_id_time(parent) for i in first)
+    assert all(uuid.UUID(i).version == 7 for i in first)
+    assert new_run_id() not in first  # Outside a run: random again.
+
+
 def test_options_of_a_fixture_job():
     assert tasks.echo.options.retries == 2
     assert tasks.echo.options.timeout == timedelta(seconds=30)

@@ -378,3 +378,47 @@ def test_the_engine_definition_has_a_task_per_step_after_its_parents():
     assert isinstance(workflows.orders, Workflow)
     assert workflows.approval.options.durable  # It has a durable step: the durable worker's.
     assert not workflows.orders.options.durable
+
+
+# docs/workflows.md's example ---------------------------------------------------------------
+
+FULFIL = """
+from django_hatchet import workflow
+
+fulfil = workflow("shop.fulfil", timeout=120, retries=2)
+
+@fulfil.step()
+def load(order_id: int) -> dict:
+    return {"id": order_id, "lines": [10, 20]}
+
+@fulfil.step(parents=[load])
+def price(order_id: int, load: dict) -> int:
+    return sum(load["lines"])
+
+@fulfil.step(parents=[load], retries=5)
+async def reserve(order_id: int, load: dict) -> dict:
+    return {"reserved": len(load["lines"])}
+
+@fulfil.step(parents=[price, reserve])
+def invoice(order_id: int, price: int, reserve: dict, currency: str = "EUR") -> str:
+    return f"order {order_id}: {price} {currency} for {reserve['reserved']} lines"
+"""
+
+
+def test_the_example_of_docs_workflows_md(define):
+    fulfil = define(FULFIL, "shop.tasks").fulfil
+    expected = {
+        "load": {"id": 7, "lines": [10, 20]},
+        "price": 30,
+        "reserve": {"reserved": 2},
+        "invoice": "order 7: 30 USD for 2 lines",
+    }
+    run = fulfil.delay(7, currency="USD")
+    assert isinstance(run, WorkflowRun)
+    assert run.get(timeout=60) == expected
+    assert fulfil(7, currency="USD") == expected
+    assert [s.options.retries for s in fulfil.steps] == [2, 2, 5, 2]
+    with override_settings(
+        HATCHET_CRONS={"hourly": {"job": "shop.fulfil", "schedule": "0 * * * *", "args": [7]}}
+    ):
+        assert check_crons() == []

@@ -27,7 +27,7 @@ from ..models import Overview, Run
 from ..runs.rows import STATUSES
 from .history import RunHistoryMixin
 from .outbox import OutboxEntryAdmin
-from .source import engine_mode, get_run
+from .source import engine_mode, get_run, listed_jobs
 
 __all__ = ["OutboxEntryAdmin", "OverviewAdmin", "RunAdmin", "RunHistoryMixin"]
 
@@ -166,7 +166,7 @@ class RunAdmin(_ReadOnly):
                 rows=[runs.row_view(r) for r in page.rows] if page else [],
                 error=error,
                 params=params,
-                jobs=registry.names(),
+                jobs=listed_jobs(),
                 statuses=STATUSES,
                 ranges=list(runs.RANGES),
                 page_links=_page_links(page.num_pages if page else 1),
@@ -223,10 +223,10 @@ class RunAdmin(_ReadOnly):
                     request, f"Run {run.id} is {run.status.lower()}: not cancelled.", messages.ERROR
                 )
             else:
-                actions.cancel(request, [(run.id, engine_id)], run.job)
+                actions.cancel(request, [(run.id, engine_id, run.job)])
                 self.message_user(request, f"Run {run.id} cancelled.", messages.SUCCESS)
         else:
-            actions.retry(request, [(run.id, engine_id)], run.job)
+            actions.retry(request, [(run.id, engine_id, run.job)])
             self.message_user(request, f"Run {run.id} retried.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:django_hatchet_run_change", args=[run.id]))
 

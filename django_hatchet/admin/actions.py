@@ -35,25 +35,29 @@ def run_now(
     return run.id
 
 
-def parse_choices(values: list[str]) -> list[tuple[str, str]]:
-    """(run id, engine id) of each ticked run of the list (``"<id> <engine id>"``)."""
+#: A run the admin acts on: (run id, engine run id, job name).
+Chosen = tuple[str, str, str]
+
+
+def parse_choices(values: list[str]) -> list[Chosen]:
+    """The ticked runs of the list (``"<id> <engine id> <job>"``)."""
     chosen = []
     for value in values:
-        run_id, _, engine_id = value.partition(" ")
+        run_id, _, rest = value.partition(" ")
+        engine_id, _, job = rest.partition(" ")
         if run_id and engine_id:
-            chosen.append((run_id, engine_id))
+            chosen.append((run_id, engine_id, job))
     return chosen
 
 
-def cancel(request: HttpRequest, runs: list[tuple[str, str]], job: str = "") -> None:
+def cancel(request: HttpRequest, runs: list[Chosen]) -> None:
     """Cancel the runs on the engine; a canvas's run, with every step of it still going."""
     from ..canvas.plan import ORCHESTRATOR
     from ..engine import admin_api
 
-    admin_api.cancel([engine_id for _, engine_id in runs])
-    if job == ORCHESTRATOR:  # A canvas (from its page; a bulk action does not say).
-        _cancel_steps([run_id for run_id, _ in runs])
-    for run_id, _ in runs:
+    admin_api.cancel([engine_id for _, engine_id, _ in runs])
+    _cancel_steps([run_id for run_id, _, job in runs if job == ORCHESTRATOR])
+    for run_id, _, job in runs:
         record(request, run_id, job, "Cancelled from the admin.")
 
 
@@ -67,10 +71,10 @@ def _cancel_steps(run_ids: list[str]) -> None:
             run.backend.cancel_tree(run)
 
 
-def retry(request: HttpRequest, runs: list[tuple[str, str]], job: str = "") -> None:
+def retry(request: HttpRequest, runs: list[Chosen]) -> None:
     """Replay the runs on the engine: the same input, a new attempt, the same run."""
     from ..engine import admin_api
 
-    admin_api.replay([engine_id for _, engine_id in runs])
-    for run_id, _ in runs:
+    admin_api.replay([engine_id for _, engine_id, _ in runs])
+    for run_id, _, job in runs:
         record(request, run_id, job, "Retried (replayed) from the admin.")

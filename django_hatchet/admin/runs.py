@@ -9,10 +9,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import conf
-from ..jobs.registry import registry
+from ..runs.metadata import CANVAS_KEY
 from ..runs.rows import STATUSES, RunDetail, RunPage, RunQuery, RunRow
 from .display import as_json, call_text, duration, error_summary, scrub, short
-from .source import engine_mode, list_runs
+from .source import engine_mode, list_runs, listed_jobs
 
 PER_PAGE = 25
 #: The time ranges the runs list offers: the engine lists runs of one window at a time.
@@ -33,10 +33,11 @@ def query_from(request: HttpRequest, object_label: str = "") -> tuple[RunQuery, 
         page = 1
     query = RunQuery(
         since=timezone.now() - RANGES[window],
-        jobs=(job,) if job in registry else (),
+        jobs=(job,) if job in listed_jobs() else (),
         statuses=(status,) if status in STATUSES else (),
         search=get.get("q", "").strip(),
         object=object_label,
+        top_level=get.get("top") == "1",
         page=page,
         per_page=PER_PAGE,
     )
@@ -45,6 +46,7 @@ def query_from(request: HttpRequest, object_label: str = "") -> tuple[RunQuery, 
         "status": status if query.statuses else "",
         "since": window,
         "q": query.search,
+        "top": "1" if query.top_level else "",
     }
     return query, params
 
@@ -57,7 +59,10 @@ def row_view(row: RunRow) -> dict[str, Any]:
         "output": short(row.output, 60) if row.output is not None else "",
         "error": error_summary(row.error) if row.status == "FAILED" else "",
         "duration": duration(row.duration_ms),
-        "choice": f"{row.id} {row.engine_id or ''}".strip(),
+        "choice": f"{row.id} {row.engine_id or ''} {row.job}".strip(),
+        "parent": row.parent,
+        # A canvas's step, or a run that a running job enqueued.
+        "parent_kind": "step of" if row.metadata.get(CANVAS_KEY) else "enqueued by",
     }
 
 
@@ -88,7 +93,20 @@ def detail_view(detail: RunDetail) -> dict[str, Any]:
             for n, what, when, message in detail.attempts
         ],
         "dashboard_url": dashboard_url(run),
+        "graph": _graph(detail),
     }
+
+
+def _graph(detail: RunDetail) -> str:
+    """The SVG of the run's steps (a workflow's or a canvas's), or ""."""
+    from .graph import svg_graph
+    from .source import steps_of
+
+    try:
+        steps = steps_of(detail)
+    except Exception:  # The engine did not answer about the steps: the rest still shows.
+        return ""
+    return svg_graph(steps) if steps else ""
 
 
 def parse_error(text: str) -> tuple[str, str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from ..runs.ids import CLOCK_SKEW, run_id_time
-from ..runs.metadata import JOB_KEY, OBJECT_KEY, RUN_ID_KEY
+from ..runs.metadata import CANVAS_KEY, JOB_KEY, OBJECT_KEY, RUN_ID_KEY
 from ..runs.rows import (
     EngineState,
     LogLine,
@@ -18,6 +18,7 @@ from ..runs.rows import (
     RunPage,
     RunQuery,
     RunRow,
+    StepNode,
     WorkerRow,
     filter_rows,
     paginate,
@@ -33,6 +34,7 @@ __all__ = [
     "recent_runs",
     "replay",
     "row_from",
+    "step_runs",
     "tenant_id",
     "workflow_ids",
 ]
@@ -143,6 +145,8 @@ def list_runs(query: RunQuery, job_names: Iterable[str]) -> RunPage:
         include_payloads=True,
     )
     rows = [row_from(summary, jobs) for summary in result.rows or []]
+    if query.top_level:  # The engine cannot filter on it: this page's, then.
+        rows = [r for r in rows if not r.parent]
     rows.sort(key=lambda r: r.created_at or query.since, reverse=True)
     rows = _with_workers(rows, list(jobs))
     pages = (result.pagination.num_pages if result.pagination else None) or 1
@@ -299,7 +303,50 @@ def get_run(run_id: str) -> RunDetail | None:
     from dataclasses import replace
 
     run = replace(run, id=row.id, attempts=max(row.attempts, run.attempts), worker=worker)
-    return RunDetail(run, logs, attempts)
+    return RunDetail(run, logs, attempts, _steps(details))
+
+
+def _steps(details: Any) -> list[StepNode]:
+    """The steps of a DAG workflow's run, from the engine's shape of it (none for a job)."""
+    shape = details.shape or []
+    if len(shape) < 2:
+        return []
+    tasks = {t.task_external_id: t for t in details.tasks or []}
+    names = {item.step_id: item.task_name for item in shape}
+    parents: dict[str, list[str]] = {item.task_name: [] for item in shape}
+    for item in shape:
+        for child in item.children_step_ids or []:
+            parents[names[child]].append(item.task_name)
+    nodes = []
+    for item in shape:
+        task = tasks.get(item.task_external_id)
+        finished = task is not None and _when(task.started_at) and _when(task.finished_at)
+        nodes.append(
+            StepNode(
+                key=item.task_name,
+                label=item.task_name,
+                status=task.status.value if task is not None else "",
+                parents=tuple(parents[item.task_name]),
+                duration_ms=task.duration if task is not None and finished else None,
+            )
+        )
+    return nodes
+
+
+def step_runs(canvas_ids: Iterable[str], since: datetime) -> list[RunRow]:
+    """The runs that canvases started as their steps (each carries its canvas's id)."""
+    client = get_client()
+    rows: list[RunRow] = []
+    for canvas_id in canvas_ids:
+        found = client.runs.list(
+            since=since,
+            until=timezone.now(),
+            additional_metadata={CANVAS_KEY: canvas_id},
+            limit=1000,
+            include_payloads=False,
+        )
+        rows += [row_from(summary) for summary in found.rows or []]
+    return rows
 
 
 def engine_state() -> EngineState:

@@ -49,6 +49,13 @@ class InlineHistory:
     def clear(self) -> None:
         self._runs.clear()
 
+    def handle(self, run_id: str) -> JobRun[Any] | None:
+        """The handle of an inline run of this process, if it is still kept."""
+        for entry in self._runs.copy():
+            if isinstance(entry, LiveRun) and entry.run.id == run_id:
+                return entry.run
+        return None
+
     def rows(self) -> list[RunRow]:
         """Newest first."""
         entries = self._runs.copy()

@@ -2,21 +2,58 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
+from contextvars import ContextVar, Token
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 #: How far before its id's timestamp a run is looked for on the engine: the clocks of the
 #: host that made the id and of the engine may differ.
 CLOCK_SKEW = timedelta(minutes=5)
 
 
+#: The run a worker is running here (its id and attempt) and how many ids it has taken: a run
+#: enqueued from it gets an id derived from those, the same when the engine replays the run
+#: (a durable job on a new worker runs its code again), so the engine matches the enqueue to
+#: the child it started the first time instead of starting another.
+_ENQUEUER: ContextVar[list[Any] | None] = ContextVar("django_hatchet_enqueuer", default=None)
+
+
+def enqueuing_from(run_id: str, attempt: int, name: str) -> Token[list[Any] | None]:
+    """Runs enqueued from here on, in this context, are children of that run's attempt (of
+    the job, or workflow step, ``name``)."""
+    return _ENQUEUER.set([run_id, attempt, name, 0])
+
+
+def done_enqueuing(token: Token[list[Any] | None]) -> None:
+    _ENQUEUER.reset(token)
+
+
 def new_run_id() -> str:
     """A time-ordered (version 7) UUID as a string: 48 bits of milliseconds, then random.
 
-    The time lets a lookup by id know when the run was enqueued.
+    The time lets a lookup by id know when the run was enqueued. Inside a run on a worker the
+    id is derived from the run's id, attempt and the number of ids it took before (its time,
+    the run's): an attempt replayed by the engine enqueues with the same ids. (A lookup by
+    such an id looks from the parent's time: the admin's search finds it for 6 days.)
     """
+    parent = _ENQUEUER.get()
+    if parent is not None:
+        return _derived(parent)
     b = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    return _format(b)
+
+
+def _derived(parent: list[Any]) -> str:
+    parent[3] += 1
+    run_id, attempt, name, index = parent
+    digest = hashlib.sha256(f"{run_id}:{attempt}:{name}:{index}".encode()).digest()
+    return _format(bytearray(bytes.fromhex(run_id.replace("-", "")[:12]) + digest[:10]))
+
+
+def _format(b: bytearray) -> str:
     b[6] = b[6] & 0x0F | 0x70
     b[8] = b[8] & 0x3F | 0x80
     h = b.hex()

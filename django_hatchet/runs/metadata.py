@@ -10,6 +10,8 @@ JOB_KEY = "django_hatchet_job"
 OBJECT_KEY = "django_hatchet_object"
 #: The canvas run (its id) that started this run as one of its steps.
 CANVAS_KEY = "django_hatchet_canvas"
+#: The engine's id of the run whose job started this one while it ran (the engine sets it).
+PARENT_KEY = "hatchet__parent_workflow_run_id"
 #: The cron (its name in ``HATCHET_CRONS``) and the namespace of a cron this app owns on the
 #: engine; the runs it starts carry them too.
 OWNER_KEY = "django_hatchet_cron"

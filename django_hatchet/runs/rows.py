@@ -37,6 +37,14 @@ class RunRow:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def parent(self) -> str:
+        """The run that started this one: the canvas it is a step of (our id), or the job
+        that enqueued it while running (the engine's id); "" for a top-level run."""
+        from .metadata import CANVAS_KEY, PARENT_KEY
+
+        return str(self.metadata.get(CANVAS_KEY) or self.metadata.get(PARENT_KEY) or "")
+
+    @property
     def finished(self) -> bool:
         return self.status in ("COMPLETED", "FAILED", "CANCELLED")
 
@@ -58,6 +66,19 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class StepNode:
+    """One step of a workflow's or a canvas's run, as its page draws it."""
+
+    key: str  # The step's name in a workflow; its run id in a canvas.
+    label: str
+    status: str  # "" when the engine has not created it (it has not started).
+    parents: tuple[str, ...] = ()
+    duration_ms: int | None = None
+    #: The run to link to (a canvas's step is a run of its own), or None.
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
 class RunDetail:
     """One run with everything the detail page shows."""
 
@@ -65,6 +86,8 @@ class RunDetail:
     logs: list[LogLine] = field(default_factory=list)
     #: (attempt, status or event, when, message) of each attempt, oldest first.
     attempts: list[tuple[int, str, datetime | None, str]] = field(default_factory=list)
+    #: A workflow's steps, from the engine's shape of its run (empty for a job's run).
+    steps: list[StepNode] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,8 @@ class RunQuery:
     statuses: tuple[str, ...] = ()
     search: str = ""
     object: str = ""
+    #: Only the runs no other run started (not a canvas's steps, not a job's child runs).
+    top_level: bool = False
     page: int = 1
     per_page: int = 25
 
@@ -150,6 +175,8 @@ def filter_rows(rows: Iterable[RunRow], query: RunQuery) -> list[RunRow]:
         if query.search and query.search not in (row.id, row.engine_id):
             continue
         if query.object and row.object != query.object:
+            continue
+        if query.top_level and row.parent:
             continue
         if row.created_at is not None and row.created_at < query.since:
             continue

@@ -24,6 +24,7 @@ from ..jobs.job import Job
 from ..jobs.steps import WorkflowStep
 from ..jobs.workflow import Workflow
 from ..runs.handle import RunStatus
+from ..runs.ids import done_enqueuing, enqueuing_from
 from ..runs.metadata import RUN_ID_KEY
 from ..signals import job_finished, job_started
 
@@ -107,6 +108,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
             await sync_to_async(prepare_connections)()
             IN_FLIGHT.add((job.name, run_id))
             lock = single_flight(job.name) if job.options.single_flight else None
+            enqueuing = enqueuing_from(run_id, attempt, job.name)
             try:
                 if lock is not None and not await sync_to_async(lock.__enter__)():
                     return _skipped(job, run_id, attempt, ctx)
@@ -117,6 +119,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     raise
                 raise error from exc
             finally:
+                done_enqueuing(enqueuing)
                 if lock is not None:
                     await sync_to_async(lock.__exit__)(None, None, None)
                 IN_FLIGHT.discard((job.name, run_id))
@@ -131,6 +134,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
             prepare_connections()
             IN_FLIGHT.add((job.name, run_id))
             lock = single_flight(job.name) if job.options.single_flight else None
+            enqueuing = enqueuing_from(run_id, attempt, job.name)
             try:
                 if lock is not None and not lock.__enter__():
                     return _skipped(job, run_id, attempt, ctx)
@@ -141,6 +145,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     raise
                 raise error from exc
             finally:
+                done_enqueuing(enqueuing)
                 if lock is not None:
                     lock.__exit__(None, None, None)
                 IN_FLIGHT.discard((job.name, run_id))

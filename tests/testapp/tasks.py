@@ -191,8 +191,11 @@ async def durable_nap(context: JobContext, key: str, seconds: float) -> str:
 
 
 @job(durable=True, takes_context=True, timeout=timedelta(minutes=5), queue="faults")
-async def fault_nap(context: JobContext, key: str, seconds: float) -> str:
-    """``durable_nap`` for the fault tests' workers."""
+async def fault_nap(context: JobContext, key: str, seconds: float, child: str = "") -> str:
+    """``durable_nap`` for the fault tests' workers; with ``child``, it first enqueues a run of
+    ``record(child)`` (a replay enqueues it again: the engine must match it to the first)."""
+    if child:
+        await record.adelay(child)
     return await _nap(context, key, seconds)
 
 
