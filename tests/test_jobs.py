@@ -185,6 +185,7 @@ def test_ids_taken_inside_a_run_are_the_same_when_its_attempt_is_replayed():
     assert ids_taken(1) == first  # The engine replays the attempt: the same children.
     assert len(set(first)) == 3
     assert set(ids_taken(2)).isdisjoint(first)  # A retry enqueues new ones.
+    assert ids_taken(0) != first  # (A durable job's: derived without the attempt.)
     assert set(ids_taken(1, "shop.flow.step_b")).isdisjoint(first)  # Another step's own.
     assert all(run_id_time(i) == run_id_time(parent) for i in first)
     assert all(uuid.UUID(i).version == 7 for i in first)

@@ -99,6 +99,14 @@ def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception) -> Excepti
     return exc
 
 
+def _generation(job: Runnable, attempt: int) -> int:
+    """What the ids of the runs a run enqueues are derived from, besides its id: a job's
+    attempt (a retry enqueues new runs); for a durable job, none (the engine replays a durable
+    job lost with its worker as a new attempt, and the runs it enqueues before the point it
+    reached must be the ones it enqueued then, as its waits are)."""
+    return 0 if job.options.durable else attempt
+
+
 def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
     """The function a Hatchet task runs for ``job``: sync for a sync job, async for async."""
     if job.is_async:
@@ -108,7 +116,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
             await sync_to_async(prepare_connections)()
             IN_FLIGHT.add((job.name, run_id))
             lock = single_flight(job.name) if job.options.single_flight else None
-            enqueuing = enqueuing_from(run_id, attempt, job.name)
+            enqueuing = enqueuing_from(run_id, _generation(job, attempt), job.name)
             try:
                 if lock is not None and not await sync_to_async(lock.__enter__)():
                     return _skipped(job, run_id, attempt, ctx)
@@ -134,7 +142,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
             prepare_connections()
             IN_FLIGHT.add((job.name, run_id))
             lock = single_flight(job.name) if job.options.single_flight else None
-            enqueuing = enqueuing_from(run_id, attempt, job.name)
+            enqueuing = enqueuing_from(run_id, _generation(job, attempt), job.name)
             try:
                 if lock is not None and not lock.__enter__():
                     return _skipped(job, run_id, attempt, ctx)
