@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import django_hatchet
-from django_hatchet import CanvasRun, JobFailed, RunStatus, chain, chord, group
+from django_hatchet import CanvasRun, JobCancelled, JobFailed, RunStatus, chain, chord, group
 from django_hatchet.canvas.plan import ORCHESTRATOR
 from django_hatchet.engine.client import get_client
 from django_hatchet.engine.runs import find_run
@@ -88,6 +88,10 @@ def test_a_failed_step_stops_the_chain_and_fails_it_with_that_steps_error():
     assert broken.status is RunStatus.FAILED
     assert canvas.children[0].status is RunStatus.COMPLETED
     assert never_started(canvas.children[2])
+    # Its handle does not wait for a run that will never exist.
+    assert canvas.children[2].status is RunStatus.CANCELLED
+    with pytest.raises(JobCancelled, match=f"did not run: .*{broken.id} failed"):
+        canvas.children[2].get(timeout=5)
 
 
 def test_a_failed_member_fails_the_group_after_the_others_ran():

@@ -63,6 +63,24 @@ class CanvasRun(JobRun[Any]):
                     job_name=failure.job,
                 )
         super().finished(status, result, error, skipped)
+        if status is not RunStatus.COMPLETED and not self.backend.inline:
+            self._end_unstarted(error)
+
+    def _end_unstarted(self, error: BaseException | None) -> None:
+        """The steps the engine never started (those after a failed step of a chain, or all
+        the steps still to come of a cancelled canvas) end CANCELLED, saying why: their
+        handles would otherwise wait for runs that will never exist."""
+        why = f"did not run: {error}" if error is not None else "did not run."
+        for run in all_runs(self).values():
+            if run is self or run.known_status.is_finished:
+                continue
+            run.refresh()
+            if (
+                run.known_status is RunStatus.QUEUED
+                and run.engine_run_id is None
+                and run.schedule_id is None
+            ):
+                run.cancelled(why)
 
     def cancel(self) -> None:
         """Cancel the canvas, and every step of it that is queued or running."""
