@@ -116,9 +116,9 @@ def start_worker(hatchet_engine: dict[str, str], namespace: str, tmp_path: Path)
     """Start workers of the test's own: ``start_worker("--slots", "2")``."""
     workers: list[WorkerProcess] = []
 
-    def start(*args: str, ready: bool = True) -> WorkerProcess:
+    def start(*args: str, ready: bool = True, env: dict[str, str] | None = None) -> WorkerProcess:
         process = WorkerProcess(
-            worker_environment(hatchet_engine, namespace),
+            {**worker_environment(hatchet_engine, namespace), **(env or {})},
             list(args),
             tmp_path / f"worker-{len(workers)}.log",
         )

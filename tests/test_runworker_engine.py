@@ -267,3 +267,36 @@ def test_embedded_refuses_when_a_token_is_configured(hatchet_engine, namespace):
         "--embedded starts a local engine for development, but a token is configured"
         in result.stderr
     )
+
+
+def test_the_sdks_healthcheck_is_served_by_the_worker_not_fought_over(start_worker):
+    """With the SDK's healthcheck on, the worker serves it; its durable worker process, which
+    has the same environment, does not try to bind the same port."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = start_worker(
+        "--queue",
+        "special",
+        env={
+            "HATCHET_CLIENT_WORKER_HEALTHCHECK_ENABLED": "true",
+            "HATCHET_CLIENT_WORKER_HEALTHCHECK_PORT": str(port),
+        },
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+                assert answer.status == 200
+                break
+        except OSError:
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.5)
+    time.sleep(3)
+    output = worker.output()
+    assert "address already in use" not in output.lower(), output
+    assert "Errno 98" not in output, output
+    assert worker.process.poll() is None, output

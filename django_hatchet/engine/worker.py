@@ -87,9 +87,12 @@ def start_worker(
     drain_timeout: float,
     on_drain_timeout: Callable[[], None],
     on_signal: Callable[[int], None] | None = None,
+    healthcheck: bool = True,
 ) -> None:
     """Build the SDK's worker for these jobs and workflows and run it until it is stopped;
-    ``on_signal`` hears each SIGTERM or SIGINT first.
+    ``on_signal`` hears each SIGTERM or SIGINT first. ``healthcheck=False``: never serve the
+    SDK's healthcheck (``HATCHET_CLIENT_WORKER_HEALTHCHECK_*``), which another worker of this
+    process group serves on its port.
 
     The SDK handles SIGTERM and SIGINT: the first stops taking runs and waits for those in
     flight, then exits 0; a second forces the stop. It waits with no limit, so a first signal
@@ -99,6 +102,8 @@ def start_worker(
     import signal
 
     tasks = tasks_for(jobs)
+    if not healthcheck:
+        get_client().config.healthcheck.enabled = False
     worker = get_client().worker(name, slots=slots, labels=labels or None, workflows=tasks)
     drain = _DrainTimer(drain_timeout, on_drain_timeout, on_signal)
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -68,6 +68,8 @@ def main(
         drain_timeout,
         lambda: None,
         lambda _: stopping.set(),
+        # The worker serves the SDK's healthcheck, if it is on: it stops when this one dies.
+        healthcheck=False,
     )
 
 
