@@ -67,6 +67,20 @@ def test_the_svg_has_a_box_per_step_and_a_line_per_parent():
     )
 
 
+def test_steps_listed_before_their_parents_still_stand_after_them():
+    steps = [
+        StepNode("ship", "ship", "COMPLETED", ("stock", "charge")),
+        StepNode("load", "load", "COMPLETED"),
+        StepNode("stock", "stock", "COMPLETED", ("load",)),
+        StepNode("charge", "charge", "COMPLETED", ("load",)),
+    ]
+    assert [[s.key for s in column] for column in columns(steps)] == [
+        ["load"],
+        ["stock", "charge"],
+        ["ship"],
+    ]
+
+
 def test_a_wide_column_counts_the_steps_it_does_not_draw():
     steps = [StepNode(str(i), f"step {i}", "COMPLETED") for i in range(100)]
     svg = str(svg_graph(steps))

@@ -67,9 +67,18 @@ def canvas_ids(plan: Node) -> list[str]:
 
 def columns(nodes: list[StepNode]) -> list[list[StepNode]]:
     """The steps by column: a step stands one column right of its last parent."""
+    parents = {node.key: node.parents for node in nodes}
     depth: dict[str, int] = {}
-    for node in nodes:  # Parents come first (a plan's order; a workflow's shape, checked).
-        depth[node.key] = 1 + max((depth.get(p, -1) for p in node.parents), default=-1)
+
+    def depth_of(key: str, seen: frozenset[str] = frozenset()) -> int:
+        # The engine lists a workflow's steps in no particular order: look the parents up.
+        if key not in depth:
+            above = [p for p in parents.get(key, ()) if p in parents and p not in seen]
+            depth[key] = 1 + max((depth_of(p, seen | {key}) for p in above), default=-1)
+        return depth[key]
+
+    for node in nodes:
+        depth_of(node.key)
     found: list[list[StepNode]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for node in nodes:
         found[depth[node.key]].append(node)

@@ -17,6 +17,9 @@ class Order(models.Model):
     receipt_run_id = models.CharField(max_length=36, blank=True)
     #: Set by the ``send_receipt`` job: when it ran, the receipt was sent.
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    #: Set by the durable ``wait_for_approval`` job when the approval event reaches it.
+    approved_by = models.CharField(max_length=100, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created", "-pk")

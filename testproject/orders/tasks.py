@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from django_hatchet import about, job
+from django_hatchet import JobContext, about, job, workflow
 
 from .models import DailyReport, Order
 
@@ -70,3 +70,66 @@ def sync_stock(sku: str) -> dict[str, Any]:
         f"The stock service refused SKU {sku!r}: 503 Service Unavailable "
         "(this job fails on purpose, for the demo)."
     )
+
+
+# A chord: a group of per-order jobs whose results go to a callback ---------------------------
+
+
+@job
+def order_total(order_id: int) -> str:
+    """One order's total (a string: a Decimal is not JSON), a member of the sales report."""
+    return str(Order.objects.get(pk=order_id).total)
+
+
+@job
+def sales_report(totals: list[str], title: str = "Sales") -> dict[str, Any]:
+    """The chord's callback: it receives the list of the members' results, in order."""
+    amounts = [Decimal(total) for total in totals]
+    return {"title": title, "orders": len(amounts), "revenue": str(sum(amounts, Decimal(0)))}
+
+
+# A durable job that waits for an event --------------------------------------------------------
+
+
+def approval_event(order_id: int) -> str:
+    """The event the demo page's Approve button sends for an order."""
+    return f"orders.approved.{order_id}"
+
+
+@job(durable=True, takes_context=True, timeout=timedelta(hours=2))
+async def wait_for_approval(context: JobContext, order_id: int) -> dict[str, Any]:
+    """Wait for an order's approval event, for up to an hour. On an engine the run gives its
+    worker slot back while it waits, and survives a worker restart; inline a wait cannot
+    block, so it ends at once, not approved."""
+    event = await context.wait_for_event(approval_event(order_id), timeout=timedelta(hours=1))
+    if event is None:
+        return {"order_id": order_id, "approved": False}
+    by = str(event.get("by", ""))
+    await Order.objects.filter(pk=order_id).aupdate(approved_by=by, approved_at=timezone.now())
+    return {"order_id": order_id, "approved": True, "by": by}
+
+
+# A workflow: steps known in advance, each after its parents ----------------------------------
+
+fulfil = workflow("orders.fulfil", retries=1)
+
+
+@fulfil.step()
+def load(order_id: int) -> dict[str, Any]:
+    order = Order.objects.get(pk=order_id)
+    return {"email": order.email, "total": str(order.total)}
+
+
+@fulfil.step(parents=[load])
+def reserve_stock(order_id: int, load: dict[str, Any]) -> dict[str, Any]:
+    return {"reserved": True}
+
+
+@fulfil.step(parents=[load])
+def charge(order_id: int, load: dict[str, Any]) -> dict[str, Any]:
+    return {"charged": load["total"]}
+
+
+@fulfil.step(parents=[reserve_stock, charge])
+def ship(order_id: int, reserve_stock: dict[str, Any], charge: dict[str, Any]) -> str:
+    return f"order #{order_id} shipped, {charge['charged']} charged"

@@ -7,15 +7,23 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from django_hatchet import JobRun, Priority, RunStatus, jobs_enabled, registry
+from django_hatchet import JobRun, Priority, RunStatus, chord, jobs_enabled, registry, send_event
 
 from . import services
 from .forms import OrderForm, ReportForm, StockForm
 from .models import DailyReport, Order
-from .tasks import build_daily_report, sync_stock
+from .tasks import (
+    approval_event,
+    build_daily_report,
+    fulfil,
+    order_total,
+    sales_report,
+    sync_stock,
+    wait_for_approval,
+)
 
 
 @require_GET
@@ -53,6 +61,46 @@ def run_sync_stock(request: HttpRequest) -> HttpResponse:
         return _render_home(request, stock_form=form, status=400)
     run = sync_stock.delay(form.cleaned_data["sku"])
     _report_run(request, "sync_stock", run)
+    return redirect("orders:home")
+
+
+@require_POST
+def run_sales_report(request: HttpRequest) -> HttpResponse:
+    """A chord: one ``order_total`` run per recent order, then ``sales_report`` on the list."""
+    pks = list(Order.objects.values_list("pk", flat=True)[:10])
+    if not pks:
+        messages.error(request, "Place an order first: the sales report sums recent orders.")
+        return redirect("orders:home")
+    run = chord((order_total.s(pk) for pk in pks), sales_report.s("Last 10 orders")).delay()
+    _report_run(request, f"sales report (a chord of {len(pks)} + 1 steps)", run)
+    return redirect("orders:home")
+
+
+@require_POST
+def ask_approval(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk)
+    run = wait_for_approval.delay(order.pk)
+    _report_run(request, f"wait_for_approval of order #{order.pk}", run)
+    return redirect("orders:home")
+
+
+@require_POST
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk)
+    send_event(approval_event(order.pk), {"by": "the demo page"})
+    messages.info(
+        request,
+        f"Event {approval_event(order.pk)!r} sent: a wait_for_approval run waiting for it "
+        "goes on (on an engine; reload the page to see the order approved).",
+    )
+    return redirect("orders:home")
+
+
+@require_POST
+def run_fulfil(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order, pk=pk)
+    run = fulfil.delay(order.pk)
+    _report_run(request, f"the workflow orders.fulfil for order #{order.pk}", run)
     return redirect("orders:home")
 
 
