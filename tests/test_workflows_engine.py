@@ -98,3 +98,19 @@ def test_a_workflow_is_found_by_its_id_from_another_process(
 async def test_async_twins():
     run = await workflows.orders.adelay(4)
     assert (await run.aget(timeout=60))["price"] == 90
+
+
+def test_workflow_concurrency_holds_a_second_run_until_the_first_has_ended():
+    first = workflows.one_at_a_time.delay(2.0)
+    second = workflows.one_at_a_time.delay(2.0)
+    a, b = first.get(timeout=60), second.get(timeout=60)
+    # The whole first run (both its steps) ended before the second's first step started.
+    assert b["hold"][0] >= a["release"] - 0.05, (a, b)
+
+
+def test_a_workflows_timeout_is_each_steps():
+    run = workflows.too_slow.delay(5.0)
+    with pytest.raises(JobFailed) as failed:
+        run.get(timeout=60)
+    assert "in step crawl" in str(failed.value)
+    assert "timeout" in str(failed.value).lower() or "timed out" in str(failed.value).lower()

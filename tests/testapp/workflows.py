@@ -84,3 +84,28 @@ def nap(seconds: float) -> float:
 @slow.step(parents=[nap])
 def woke(seconds: float, nap: float) -> str:
     return f"slept {nap} s"
+
+
+#: Workflow-level concurrency: one run at a time, all its steps included.
+one_at_a_time = workflow("tests.one_at_a_time", concurrency=1)
+
+
+@one_at_a_time.step()
+def hold(seconds: float) -> list[float]:
+    started = time.time()
+    time.sleep(seconds)
+    return [started, time.time()]
+
+
+@one_at_a_time.step(parents=[hold])
+def release(seconds: float, hold: list[float]) -> float:
+    return time.time()
+
+
+#: A workflow's timeout is each step's default.
+too_slow = workflow("tests.too_slow", timeout=1)
+
+
+@too_slow.step()
+def crawl(seconds: float) -> None:
+    time.sleep(seconds)
