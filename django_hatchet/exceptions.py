@@ -70,3 +70,12 @@ class EngineUnreachable(JobNotDispatched):
     """The Hatchet engine could not be reached when the run was enqueued, and the job's policy
     (``HATCHET_ON_UNREACHABLE`` or ``@job(on_unreachable=...)``) is ``"raise"``: the run was
     not stored anywhere."""
+
+
+class ArgumentsRefused(TypeError):
+    """A job (or a workflow's step, ``where``) cannot take the arguments of a call: ``str()``
+    is ``<where>(): <reason>``, as Python words a bad call."""
+
+    def __init__(self, where: str, reason: str, parameters: str = "") -> None:
+        super().__init__(f"{where}(): {reason}")
+        self.where, self.reason, self.parameters = where, reason, parameters

@@ -145,3 +145,21 @@ def test_the_list_links_a_step_to_its_canvas_and_can_show_top_level_runs_only(fa
     assert 'data-run-id="step-1"' not in top
     assert 'data-run-id="child-1"' not in top
     assert 'name="top" value="1" checked' in top
+
+
+def test_run_now_runs_a_workflow_and_checks_its_arguments_step_by_step():
+    operator = client_for(make_user("operator", "view_run", "change_run"))
+    url = "/admin/django_hatchet/overview/run/tests.orders/"
+    page = operator.post(url, {"args": "[]", "kwargs": "{}"}).content.decode()
+    assert "tests.orders.load(order_id: " in page  # The step that refused, and its parameters.
+    assert "does not accept these arguments: missing a required argument: &#x27;order_id" in page
+    page = operator.post(url, {"args": "[1]", "kwargs": '{"x": 1}'}).content.decode()
+    assert "no step of the workflow takes the keyword argument &#x27;x&#x27;." in page
+    response = operator.post(url, {"args": "[2]", "kwargs": "{}"}, follow=True)
+    page = response.content.decode()
+    assert nodes_of(page) == [
+        ("load", "COMPLETED"),
+        ("price", "COMPLETED"),
+        ("reserve", "COMPLETED"),
+        ("bill", "COMPLETED"),
+    ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from ..exceptions import ArgumentsRefused
 from ..jobs.job import Job
 
 
@@ -47,9 +48,10 @@ class RunNowForm(forms.Form):
         data = super().clean() or {}
         if "args" in data and "kwargs" in data:
             try:
-                self.job.signature.bind(*data["args"], **data["kwargs"])
-            except TypeError as exc:
+                self.job.validate_arguments(data["args"], data["kwargs"])
+            except ArgumentsRefused as exc:
                 raise forms.ValidationError(
-                    f"{self.job.name}{self.job.signature} does not accept these arguments: {exc}."
+                    f"{exc.where}{exc.parameters} does not accept these arguments: "
+                    f"{exc.reason.rstrip('.')}."
                 ) from None
         return data

@@ -13,6 +13,7 @@ from ..backends.base import Dispatch
 from ..backends.commit import aenqueue, defer_to_commit, enqueue
 from ..calls import check_arguments, check_run_at
 from ..encoding import argument_error, dumps
+from ..exceptions import ArgumentsRefused
 from ..options import (
     JobOptions,
     Priority,
@@ -195,7 +196,7 @@ class Job(Generic[P, R]):
         priority: Priority | None = None,
     ) -> Dispatch:
         if kwargs or len(args) != self._plain_arity:
-            self._check_arguments(args, kwargs)
+            self.validate_arguments(args, kwargs)
         try:
             payload = dumps({"args": args, "kwargs": kwargs})
         except (TypeError, ValueError):
@@ -204,11 +205,13 @@ class Job(Generic[P, R]):
         run: JobRun[R] = self.handle_class(new_run_id(), self.name, backend)
         return Dispatch(self, run, payload, run_at, priority or self.options.priority)
 
-    def _check_arguments(self, args: tuple[Any, ...] | list[Any], kwargs: dict[str, Any]) -> None:
+    def validate_arguments(self, args: tuple[Any, ...] | list[Any], kwargs: dict[str, Any]) -> None:
+        """Raise ``ArgumentsRefused`` (a TypeError naming the job; a workflow's, the step) if
+        a run cannot take these arguments."""
         try:
             self.signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{self.name}(): {exc}") from None
+            raise ArgumentsRefused(self.name, str(exc), str(self.signature)) from None
 
     def _enqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
         enqueue(dispatch, on_commit)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+from ..exceptions import ArgumentsRefused
 from ..options import JobOptions
 
 #: A step's name: a lowercase identifier (it names the keyword argument its children get,
@@ -98,15 +99,17 @@ class WorkflowStep:
         """Raise a TypeError naming the step if it cannot take these arguments."""
         clash = set(kwargs) & set(self.parents)
         if clash:
-            raise TypeError(
-                f"{self.name}(): the keyword argument {min(clash)!r} is also the name of a "
-                "parent step, whose result the step receives under that name."
+            raise ArgumentsRefused(
+                self.name,
+                f"the keyword argument {min(clash)!r} is also the name of a parent step, whose "
+                "result the step receives under that name.",
+                str(self.signature),
             )
         given = {**self.keywords(kwargs), **dict.fromkeys(self.parents)}
         try:
             self.signature.bind(*args, **given)
         except TypeError as exc:
-            raise TypeError(f"{self.name}(): {exc}") from None
+            raise ArgumentsRefused(self.name, str(exc), str(self.signature)) from None
 
 
 def find_problems(workflow: str, steps: list[WorkflowStep]) -> list[Problem]:

@@ -29,7 +29,7 @@ from typing import Any, overload
 from asgiref.sync import async_to_sync
 
 from ..encoding import return_value_error, round_trip
-from ..exceptions import JobError
+from ..exceptions import ArgumentsRefused, JobError
 from ..options import JobOptions, StepDeclaration, Steps, check_options
 from ..runs.handle import JobRun
 from .job import Job, describe_function
@@ -250,16 +250,15 @@ class Workflow(Job[..., dict[str, Any]]):
 
     # Running --------------------------------------------------------------------------------
 
-    def _check_arguments(self, args: Iterable[Any], kwargs: dict[str, Any]) -> None:
+    def validate_arguments(self, args: Iterable[Any], kwargs: dict[str, Any]) -> None:
         self.check_structure()
         for step in self.steps:
             step.check_call(args, kwargs)
         taken = {k for step in self.steps for k in step.keywords(kwargs)}
         for keyword in kwargs:
             if keyword not in taken:
-                raise TypeError(
-                    f"{self.name}(): no step of the workflow takes the keyword argument "
-                    f"{keyword!r}."
+                raise ArgumentsRefused(
+                    self.name, f"no step of the workflow takes the keyword argument {keyword!r}."
                 )
 
     def s(self, *args: Any, **kwargs: Any) -> Any:
