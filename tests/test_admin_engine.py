@@ -300,3 +300,23 @@ def test_bulk_cancel_of_a_canvas_from_the_list_cancels_its_steps(worker, operato
     assert wait_for(
         lambda: all(step.status is RunStatus.CANCELLED for step in canvas.children), timeout=60
     ), [step.known_status for step in canvas.children]
+
+
+@on_engine
+def test_a_failed_workflow_retried_from_the_admin_runs_its_steps_again(worker, operator):
+    from tests.testapp import workflows
+
+    run = workflows.flaky.delay(f"flaky-{time.time()}")
+    with pytest.raises(Exception, match="the first try fails"):
+        run.get(timeout=60)
+    assert wait_for(lambda: page_status(run_page(operator, run.id)) == "FAILED", timeout=30)
+    response = operator.post(f"{RUNS}{run.id}/retry/")
+    assert response.status_code == 302
+    assert wait_for(
+        lambda: (
+            dict(graph_nodes(run_page(operator, run.id)))
+            == {"attempt": "COMPLETED", "after_attempt": "COMPLETED"}
+        ),
+        timeout=60,
+    ), graph_nodes(run_page(operator, run.id))
+    assert page_status(run_page(operator, run.id)) == "COMPLETED"

@@ -109,3 +109,23 @@ too_slow = workflow("tests.too_slow", timeout=1)
 @too_slow.step()
 def crawl(seconds: float) -> None:
     time.sleep(seconds)
+
+
+#: Its first step fails the first time it runs for a key, then passes: a retry completes it.
+flaky = workflow("tests.flaky")
+
+
+@flaky.step()
+def attempt(key: str) -> int:
+    from .models import Note
+
+    Note.objects.create(text=key)
+    tries = Note.objects.filter(text=key).count()
+    if tries == 1:
+        raise ValueError(f"{key}: the first try fails")
+    return tries
+
+
+@flaky.step(parents=[attempt])
+def after_attempt(key: str, attempt: int) -> int:
+    return attempt
