@@ -411,9 +411,9 @@ def row_e2e(bench: Bench, repeat: int, jobs: int, latency_jobs: int) -> dict[str
 
 
 def row_workflows(bench: Bench, repeat: int, members: int) -> dict[str, Any]:
-    """Row 9: a chain of 3 and a group of ``members`` steps, end to end (apply, then wait
-    for the result), against the same shapes with the raw SDK: a DAG workflow of 3 tasks,
-    and ``run_many`` of one task."""
+    """Row 9: a chain of 3, a declared workflow of 3 steps and a group of ``members``
+    steps, end to end (apply, then wait for the result), against the same shapes with the
+    raw SDK: a DAG workflow of 3 tasks (for both), and ``run_many`` of one task."""
     from hatchet_sdk import ClientConfig, Hatchet
 
     from bench.raw_worker import Step, define_workflows
@@ -423,6 +423,7 @@ def row_workflows(bench: Bench, repeat: int, members: int) -> dict[str, Any]:
     ours_w = bench.start(services.django_worker(bench.engine, ns_ours, SLOTS, CACHE / "wf.log"))
     raw_w = bench.start(services.raw_worker(bench.engine, ns_raw, SLOTS, CACHE / "wf-raw.log"))
     bench.ours(ns_ours)
+    from bench.benchapp.tasks import chain3 as declared
     from bench.benchapp.tasks import step
 
     os.environ["HATCHET_CLIENT_NAMESPACE"] = ns_raw
@@ -434,6 +435,9 @@ def row_workflows(bench: Bench, repeat: int, members: int) -> dict[str, Any]:
     def raw_chain() -> None:
         assert chain3.run(Step(n=0))["third"]["n"] == 3
 
+    def ours_workflow() -> None:
+        assert declared.delay(0).get(timeout=120)["third"] == 3
+
     def ours_group() -> None:
         assert len(group(step.si(i) for i in range(members)).delay().get(timeout=300)) == members
 
@@ -443,6 +447,10 @@ def row_workflows(bench: Bench, repeat: int, members: int) -> dict[str, Any]:
 
     shapes = {
         "chain of 3": {"django-hatchet": ours_chain, "raw SDK (DAG workflow)": raw_chain},
+        "workflow() of 3 steps": {
+            "django-hatchet": ours_workflow,
+            "raw SDK (DAG workflow)": raw_chain,
+        },
         f"group of {members}": {
             "django-hatchet": ours_group,
             "raw SDK (run_many)": raw_group,
@@ -850,11 +858,12 @@ def report(results: dict[str, Any]) -> str:
     if "workflows" in r:
         add("### 9. Workflows\n")
         add(
-            "A chain of 3 steps and a group of "
-            f"{r['workflows']['members']} steps (each adds one), from `.delay()` to"
+            "A chain of 3 steps, a workflow of 3 steps declared with `workflow()`, and a"
+            f" group of {r['workflows']['members']} steps (each adds one), from `.delay()` to"
             " `.get()`'s result, one at a time, against the same shapes with the raw SDK by"
-            " hand: a DAG workflow of 3 tasks (`wf.run()`), and `run_many` of one task. Each"
-            " candidate has its own worker with the same slots; the shapes alternate.\n"
+            " hand: a DAG workflow of 3 tasks (`wf.run()`, for the chain and the workflow),"
+            " and `run_many` of one task. Each candidate has its own worker with the same"
+            " slots; the shapes alternate.\n"
         )
         add("| shape | candidate | seconds | spread |")
         add("|---|---|---|---|")

@@ -147,3 +147,21 @@ def clean_inline_history() -> Iterator[None]:
     inline_history.clear()
     yield
     inline_history.clear()
+
+
+@pytest.fixture
+def viewer() -> Client:
+    """A staff user who may view runs."""
+    return client_for(make_user("viewer", "view_run"))
+
+
+@pytest.fixture
+def operator() -> Client:
+    """A staff user who may also run now, retry and cancel."""
+    return client_for(make_user("operator", "view_run", "change_run"))
+
+
+@pytest.fixture
+def dispatch_at_once(settings: Any) -> None:
+    """Enqueue at ``.delay()``: a test's transaction never commits."""
+    settings.HATCHET_ENQUEUE_ON_COMMIT = False

@@ -7,7 +7,9 @@ Leave them out explicitly with ``-m "not engine"``.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -85,6 +87,26 @@ def worker_environment(engine: dict[str, str], namespace: str) -> dict[str, str]
             f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         )
     return env
+
+
+def from_another_process(engine: dict[str, str], namespace: str, run_id: str, values: str) -> Any:
+    """Look the run up with ``get_run(run_id)`` in a new process (as ``run``), and return what
+    ``values``, a Python expression over it, is there (through JSON)."""
+    code = (
+        "import django, json, sys; django.setup(); import django_hatchet; "
+        "run = django_hatchet.get_run(sys.argv[1]); "
+        f"print(json.dumps({values}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, run_id],
+        cwd=ROOT,
+        env=worker_environment(engine, namespace),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 class WorkerProcess(ManagedProcess):

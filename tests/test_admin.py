@@ -10,27 +10,15 @@ from django.test import Client
 
 from tests.admin_fixtures import client_for, make_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_inline_history")]
+pytestmark = [
+    pytest.mark.usefixtures("dispatch_at_once"),
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("clean_inline_history"),
+]
 
 OVERVIEW = "/admin/django_hatchet/overview/"
 RUNS = "/admin/django_hatchet/run/"
 RUN_NOW = "/admin/django_hatchet/overview/run/tests.echo/"
-
-
-@pytest.fixture(autouse=True)
-def _dispatch_at_once(settings):
-    # The test's transaction never commits: run inline jobs at .delay().
-    settings.HATCHET_ENQUEUE_ON_COMMIT = False
-
-
-@pytest.fixture
-def viewer():
-    return client_for(make_user("viewer", "view_run"))
-
-
-@pytest.fixture
-def operator():
-    return client_for(make_user("operator", "view_run", "change_run"))
 
 
 @pytest.mark.parametrize("url", [OVERVIEW, RUNS, RUN_NOW, RUNS + "some-id/change/"])

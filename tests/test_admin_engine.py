@@ -17,10 +17,9 @@ from django.test import Client
 from django_hatchet import RunStatus
 from django_hatchet.engine.admin_api import row_from
 from django_hatchet.runs.metadata import JOB_KEY, RUN_ID_KEY
-from tests.admin_fixtures import client_for, make_user
 from tests.testapp import tasks
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dispatch_at_once")]
 
 
 def on_engine(test: Callable[..., None]) -> Callable[..., None]:
@@ -30,17 +29,6 @@ def on_engine(test: Callable[..., None]) -> Callable[..., None]:
 
 OVERVIEW = "/admin/django_hatchet/overview/"
 RUNS = "/admin/django_hatchet/run/"
-
-
-@pytest.fixture(autouse=True)
-def _dispatch_at_once(settings):
-    # The test's transaction never commits: dispatch at .delay().
-    settings.HATCHET_ENQUEUE_ON_COMMIT = False
-
-
-@pytest.fixture
-def operator() -> Client:
-    return client_for(make_user("operator", "view_run", "change_run"))
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 60, interval: float = 0.5) -> object:

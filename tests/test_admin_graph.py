@@ -11,22 +11,16 @@ import pytest
 from django_hatchet import CanvasRun, chain, chord, group
 from django_hatchet.admin.graph import canvas_steps, columns, svg_graph
 from django_hatchet.runs.rows import StepNode
-from tests.admin_fixtures import client_for, make_user, row
+from tests.admin_fixtures import row
 from tests.testapp import tasks, workflows
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clean_inline_history")]
+pytestmark = [
+    pytest.mark.usefixtures("dispatch_at_once"),
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("clean_inline_history"),
+]
 
 RUNS = "/admin/django_hatchet/run/"
-
-
-@pytest.fixture(autouse=True)
-def _dispatch_at_once(settings):
-    settings.HATCHET_ENQUEUE_ON_COMMIT = False
-
-
-@pytest.fixture
-def viewer():
-    return client_for(make_user("viewer", "view_run"))
 
 
 def nodes_of(page: str) -> list[tuple[str, str]]:
@@ -147,8 +141,7 @@ def test_the_list_links_a_step_to_its_canvas_and_can_show_top_level_runs_only(fa
     assert 'name="top" value="1" checked' in top
 
 
-def test_run_now_runs_a_workflow_and_checks_its_arguments_step_by_step():
-    operator = client_for(make_user("operator", "view_run", "change_run"))
+def test_run_now_runs_a_workflow_and_checks_its_arguments_step_by_step(operator):
     url = "/admin/django_hatchet/overview/run/tests.orders/"
     page = operator.post(url, {"args": "[]", "kwargs": "{}"}).content.decode()
     assert "tests.orders.load(order_id: " in page  # The step that refused, and its parameters.

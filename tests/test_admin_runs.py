@@ -19,16 +19,6 @@ RUN_ID = "01a203ba-e29c-7adc-99c4-96a95169b675"
 DETAIL = f"{RUNS}{RUN_ID}/change/"
 
 
-@pytest.fixture
-def viewer():
-    return client_for(make_user("viewer", "view_run"))
-
-
-@pytest.fixture
-def operator():
-    return client_for(make_user("operator", "view_run", "change_run"))
-
-
 def test_overview_shows_the_engine_its_workers_and_the_last_24_hours(fake_engine, viewer):
     fake_engine.rows = [row(), row(id="x2", status="FAILED", error="Boom: no")]
     page = viewer.get(OVERVIEW).content.decode()

@@ -97,18 +97,24 @@ def screenshot(browser: Any, tmp_path: Path) -> Any:
     return save
 
 
-def test_run_a_job_from_the_admin_in_a_browser(
-    server: LiveServer, browser: Any, screenshot: Any, clean_inline_history: None
-) -> None:
+def log_in(browser: Any, server: LiveServer) -> None:
+    """As a new superuser, through the admin's login form."""
     from selenium.webdriver.common.by import By
 
     User.objects.create_superuser("admin", "admin@example.com", "a-long-password")
-
     browser.get(f"{server.url}/admin/")
     browser.find_element(By.NAME, "username").send_keys("admin")
     browser.find_element(By.NAME, "password").send_keys("a-long-password")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     assert browser.find_element(By.ID, "user-tools").text.upper().startswith("WELCOME")
+
+
+def test_run_a_job_from_the_admin_in_a_browser(
+    server: LiveServer, browser: Any, screenshot: Any, clean_inline_history: None
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    log_in(browser, server)
 
     # The overview, from the admin index.
     browser.find_element(By.LINK_TEXT, "Overview").click()
@@ -157,11 +163,7 @@ def test_a_workflows_and_a_canvass_steps_drawn_on_their_pages(
     from django_hatchet import chord
     from tests.testapp import tasks, workflows
 
-    User.objects.create_superuser("admin", "admin@example.com", "a-long-password")
-    browser.get(f"{server.url}/admin/login/")
-    browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys("a-long-password")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    log_in(browser, server)
 
     run = workflows.orders.delay(3)
     browser.get(f"{server.url}/admin/django_hatchet/run/{run.id}/change/")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -16,7 +13,7 @@ from django_hatchet.canvas.plan import ORCHESTRATOR
 from django_hatchet.engine.client import get_client
 from django_hatchet.engine.runs import find_run
 from django_hatchet.runs.ids import CLOCK_SKEW, run_id_time
-from tests.engine import ROOT, worker_environment
+from tests.engine import from_another_process
 from tests.testapp import tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
@@ -144,22 +141,13 @@ def test_a_canvas_is_found_by_its_id_from_another_process(
     hatchet_engine, namespace, transactional_db
 ):
     canvas = chord([tasks.add.s(1, 2), tasks.add.s(3, 4)], tasks.echo.s()).delay()
-    code = (
-        "import django, json, sys; django.setup(); import django_hatchet; "
-        "run = django_hatchet.get_run(sys.argv[1]); "
-        "print(json.dumps([type(run).__name__, run.shape, run.get(timeout=60), "
-        "[c.id for c in run.children], run.children[0].get(timeout=10)]))"
+    kind, shape, value, ids, header = from_another_process(
+        hatchet_engine,
+        namespace,
+        canvas.id,
+        "[type(run).__name__, run.shape, run.get(timeout=60), [c.id for c in run.children], "
+        "run.children[0].get(timeout=10)]",
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, canvas.id],
-        cwd=ROOT,
-        env=worker_environment(hatchet_engine, namespace),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    kind, shape, value, ids, header = json.loads(result.stdout.splitlines()[-1])
     assert kind == "CanvasRun"
     assert shape == "chord(group(tests.testapp.tasks.add, tests.testapp.tasks.add), tests.echo)"
     assert value == {"args": [[3, 7]], "kwargs": {}}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -13,7 +11,7 @@ import pytest
 
 import django_hatchet
 from django_hatchet import JobCancelled, JobFailed, JobTimeout, RunStatus
-from tests.engine import ROOT, worker_environment
+from tests.engine import from_another_process
 from tests.testapp import tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
@@ -99,22 +97,10 @@ def test_get_with_a_timeout_raises_job_timeout():
 
 def test_the_result_is_read_from_another_process(hatchet_engine, namespace):
     run = tasks.add.delay(40, 2)
-    code = (
-        "import django, json, sys; django.setup(); import django_hatchet; "
-        "run = django_hatchet.get_run(sys.argv[1]); "
-        "print(json.dumps([run.job_name, run.get(timeout=30), str(run.status)]))"
+    seen = from_another_process(
+        hatchet_engine, namespace, run.id, "[run.job_name, run.get(timeout=30), str(run.status)]"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, run.id],
-        cwd=ROOT,
-        env=worker_environment(hatchet_engine, namespace),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    last_line = result.stdout.splitlines()[-1]
-    assert json.loads(last_line) == ["tests.testapp.tasks.add", 42, "COMPLETED"]
+    assert seen == ["tests.testapp.tasks.add", 42, "COMPLETED"]
 
 
 def test_retries_until_success_with_the_attempt_number():

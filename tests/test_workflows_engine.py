@@ -3,9 +3,6 @@ workflow, a task per step, each after its parents."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -13,7 +10,7 @@ import pytest
 
 from django_hatchet import JobFailed, JobRun, RunStatus, send_event
 from django_hatchet.engine.client import get_client
-from tests.engine import ROOT, worker_environment
+from tests.engine import from_another_process
 from tests.testapp import workflows
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
@@ -76,21 +73,9 @@ def test_a_workflow_is_found_by_its_id_from_another_process(
     hatchet_engine, namespace, transactional_db
 ):
     run = workflows.orders.delay(2)
-    code = (
-        "import django, json, sys; django.setup(); import django_hatchet; "
-        "run = django_hatchet.get_run(sys.argv[1]); "
-        "print(json.dumps([type(run).__name__, run.job_name, run.get(timeout=60)]))"
+    kind, name, value = from_another_process(
+        hatchet_engine, namespace, run.id, "[type(run).__name__, run.job_name, run.get(timeout=60)]"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code, run.id],
-        cwd=ROOT,
-        env=worker_environment(hatchet_engine, namespace),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    kind, name, value = json.loads(result.stdout.splitlines()[-1])
     assert (kind, name) == ("WorkflowRun", "tests.orders")
     assert value["price"] == 50
 

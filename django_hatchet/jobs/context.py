@@ -80,6 +80,7 @@ class JobContext:
         """Sleep durably (``await context.sleep(timedelta(hours=1))``): on an engine, the run
         gives its worker back and the engine wakes it when the time has passed, on any worker,
         even after the one it started on was restarted. Inline, it returns at once."""
+        self._need_durable("sleep")
         seconds = self._seconds("sleep", "duration", duration)
         assert seconds is not None
         if self.hatchet is not None:
@@ -109,6 +110,7 @@ class JobContext:
         where = "wait_for_event" if len(keys) == 1 else "wait_for_first"
         if not keys or not all(isinstance(k, str) and k for k in keys):
             raise TypeError(f"context.{where}(): each key must be a non-empty str, got {keys!r}.")
+        self._need_durable(where)
         seconds = self._seconds(where, "timeout", timeout, optional=True)
         if self._since is None:
             from ..runs.ids import run_id_time
@@ -145,14 +147,17 @@ class JobContext:
             )
         return None
 
-    def _seconds(self, where: str, what: str, value: Any, optional: bool = False) -> float | None:
+    def _need_durable(self, where: str) -> None:
         if not self.job.options.durable:
             raise TypeError(
                 f"context.{where}() needs a durable job: declare {self.job.name} with "
                 "@job(durable=True) (a workflow's step: .step(durable=True)), an async def, "
-                "so that it waits on the engine without "
-                "holding a worker slot and survives a worker restart."
+                "so that it waits on the engine without holding a worker slot and survives a "
+                "worker restart."
             )
+
+    def _seconds(self, where: str, what: str, value: Any, optional: bool = False) -> float | None:
+        """``value`` (a timedelta or a number) in seconds; None for None when ``optional``."""
         if value is None and optional:
             return None
         if isinstance(value, timedelta):

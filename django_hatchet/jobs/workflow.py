@@ -155,15 +155,13 @@ class Workflow(Job[..., dict[str, Any]]):
         if not inspect.isfunction(func):
             raise TypeError(f"{self.name}.step() decorates a function, not {type(func).__name__}.")
         where = f"{self.name}.step() on {describe_function(func)}"
-        unknown = set(options) - STEP_OPTIONS
-        if unknown:
-            option = min(unknown)
-            if option in WORKFLOW_OPTIONS:
-                raise TypeError(
-                    f"{where}: {option!r} is an option of the whole workflow: pass it to "
-                    f"workflow({self.name!r}, {option}=...)."
-                )
-            raise TypeError(f"{where}: unexpected keyword argument {option!r}.")
+        _check_names(
+            where,
+            options,
+            STEP_OPTIONS,
+            WORKFLOW_OPTIONS,
+            f"an option of the whole workflow: pass it to workflow({self.name!r}, {{option}}=...)",
+        )
         step_name = func.__name__ if name is None else name
         if not isinstance(step_name, str) or not STEP_NAME_RE.match(step_name):
             raise ValueError(
@@ -315,20 +313,31 @@ def workflow(name: str, **options: Any) -> Workflow:
             f"{where}: the workflow name is not one Hatchet accepts. Use only letters, "
             "digits, '.', '_' and '-' (e.g. 'onboarding')."
         )
-    unknown = set(options) - WORKFLOW_OPTIONS
-    if unknown:
-        option = min(unknown)
-        if option in STEP_OPTIONS:
-            raise TypeError(
-                f"{where}: {option!r} is an option of a step: pass it to "
-                f"@<workflow>.step({option}=...)."
-            )
-        raise TypeError(f"{where}: unexpected keyword argument {option!r}.")
+    _check_names(
+        where,
+        options,
+        WORKFLOW_OPTIONS,
+        STEP_OPTIONS,
+        "an option of a step: pass it to @<workflow>.step({option}=...)",
+    )
     checked = check_options(where, _no_function, options)
     module = sys._getframe(1).f_globals.get("__name__", "__main__")
     declared = Workflow(name, checked, options, module)
     registry.register(declared)
     return declared
+
+
+def _check_names(
+    where: str, given: dict[str, Any], allowed: frozenset[str], other: frozenset[str], hint: str
+) -> None:
+    """Refuse an option that is not ``allowed``, saying where it goes if it is ``other``'s."""
+    unknown = set(given) - allowed
+    if not unknown:
+        return
+    option = min(unknown)
+    if option in other:
+        raise TypeError(f"{where}: {option!r} is {hint.format(option=option)}.")
+    raise TypeError(f"{where}: unexpected keyword argument {option!r}.")
 
 
 def _no_function() -> None:
