@@ -422,3 +422,25 @@ def test_the_example_of_docs_workflows_md(define):
         HATCHET_CRONS={"hourly": {"job": "shop.fulfil", "schedule": "0 * * * *", "args": [7]}}
     ):
         assert check_crons() == []
+
+
+def test_an_event_starts_a_workflow_with_its_payload_as_keyword_arguments(define):
+    module = define(
+        """
+        from django_hatchet import workflow
+
+        flow = workflow("tests.on_signup", on_events=["user.signed_up"])
+        SEEN = []
+
+        @flow.step()
+        def welcome(email):
+            SEEN.append(email)
+            return email
+
+        @flow.step(parents=[welcome])
+        def follow_up(welcome, plan="free"):
+            SEEN.append(plan)
+        """
+    )
+    send_event("user.signed_up", {"email": "ada@example.com", "plan": "pro"})
+    assert module.SEEN == ["ada@example.com", "pro"]
