@@ -423,7 +423,7 @@ def row_workflows(bench: Bench, repeat: int, members: int) -> dict[str, Any]:
     ours_w = bench.start(services.django_worker(bench.engine, ns_ours, SLOTS, CACHE / "wf.log"))
     raw_w = bench.start(services.raw_worker(bench.engine, ns_raw, SLOTS, CACHE / "wf-raw.log"))
     bench.ours(ns_ours)
-    from bench.benchapp.tasks import chain3 as declared
+    from bench.benchapp.flows import chain3 as declared
     from bench.benchapp.tasks import step
 
     os.environ["HATCHET_CLIENT_NAMESPACE"] = ns_raw
