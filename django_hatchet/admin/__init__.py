@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from ..jobs.job import signature_text
 from ..jobs.registry import registry
 from ..models import Overview, Run
 from ..runs.rows import STATUSES
@@ -122,6 +123,7 @@ class OverviewAdmin(_ReadOnly):
                 f"Run {job.name}",
                 job=job,
                 form=form,
+                signature=signature_text(job.signature),
                 doc=inspect.getdoc(job.func) or "",
             ),
         )

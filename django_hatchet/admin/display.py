@@ -74,3 +74,9 @@ def duration(ms: int | None) -> str:
 def error_summary(error: str) -> str:
     """The first line of an error (``Type: message``)."""
     return scrub(error.split("\n", 1)[0])[:200]
+
+
+def short_id(run_id: str) -> str:
+    """The end of a run id, which tells runs apart (a version 7 UUID begins with its time,
+    the same for the runs of one moment): ``…3df290e01009``."""
+    return "…" + run_id[-12:] if len(run_id) > 13 else run_id

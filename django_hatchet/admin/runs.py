@@ -11,7 +11,7 @@ from django.utils import timezone
 from ..conf import conf
 from ..runs.metadata import CANVAS_KEY
 from ..runs.rows import STATUSES, RunDetail, RunPage, RunQuery, RunRow
-from .display import as_json, call_text, duration, error_summary, scrub, short
+from .display import as_json, call_text, duration, error_summary, scrub, short, short_id
 from .source import engine_mode, list_runs, listed_jobs
 
 PER_PAGE = 25
@@ -60,7 +60,9 @@ def row_view(row: RunRow) -> dict[str, Any]:
         "error": error_summary(row.error) if row.status == "FAILED" else "",
         "duration": duration(row.duration_ms),
         "choice": f"{row.id} {row.engine_id or ''} {row.job}".strip(),
+        "short_id": short_id(row.id),
         "parent": row.parent,
+        "parent_short": short_id(row.parent),
         # A canvas's step, or a run that a running job enqueued.
         "parent_kind": "step of" if row.metadata.get(CANVAS_KEY) else "enqueued by",
     }

@@ -39,6 +39,28 @@ def describe_function(func: Callable[..., Any]) -> str:
     return f"{where} ({code.co_filename}:{code.co_firstlineno})" if code else where
 
 
+class _Annotation(str):
+    """An annotation kept as text (``from __future__ import annotations``), shown unquoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def signature_text(signature: inspect.Signature) -> str:
+    """``(order_id: int) -> dict[str, Any]``: a signature as the code reads, without the quotes
+    Python puts around annotations kept as strings."""
+
+    def plain(annotation: Any) -> Any:
+        return _Annotation(annotation) if isinstance(annotation, str) else annotation
+
+    parameters = [p.replace(annotation=plain(p.annotation)) for p in signature.parameters.values()]
+    return str(
+        signature.replace(
+            parameters=parameters, return_annotation=plain(signature.return_annotation)
+        )
+    )
+
+
 class Job(Generic[P, R]):
     """A function registered as a job. Call it to run it here; ``delay()`` to enqueue it."""
 
@@ -211,7 +233,7 @@ class Job(Generic[P, R]):
         try:
             self.signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise ArgumentsRefused(self.name, str(exc), str(self.signature)) from None
+            raise ArgumentsRefused(self.name, str(exc), signature_text(self.signature)) from None
 
     def _enqueue(self, dispatch: Dispatch, on_commit: bool | None) -> JobRun[R]:
         enqueue(dispatch, on_commit)

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from ..exceptions import ArgumentsRefused
 from ..options import JobOptions
+from .job import signature_text
 
 #: A step's name: a lowercase identifier (it names the keyword argument its children get,
 #: and Hatchet lowercases task names).
@@ -103,13 +104,13 @@ class WorkflowStep:
                 self.name,
                 f"the keyword argument {min(clash)!r} is also the name of a parent step, whose "
                 "result the step receives under that name.",
-                str(self.signature),
+                signature_text(self.signature),
             )
         given = {**self.keywords(kwargs), **dict.fromkeys(self.parents)}
         try:
             self.signature.bind(*args, **given)
         except TypeError as exc:
-            raise ArgumentsRefused(self.name, str(exc), str(self.signature)) from None
+            raise ArgumentsRefused(self.name, str(exc), signature_text(self.signature)) from None
 
 
 def find_problems(workflow: str, steps: list[WorkflowStep]) -> list[Problem]:

@@ -1,0 +1,51 @@
+"""Regression tests for the admin's data bugs a new user found (issue 14, item 4)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timezone
+
+import pytest
+
+from tests.testapp import tasks
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("dispatch_at_once", "clean_inline_history"),
+]
+
+RUNS = "/admin/django_hatchet/run/"
+
+
+def test_the_runs_list_shows_the_end_of_each_id_which_tells_runs_apart(viewer):
+    runs = [tasks.add.delay(i, i) for i in range(3)]
+    page = viewer.get(RUNS).content.decode()
+    shown = re.findall(r'<code title="([0-9a-f-]{36})">…([0-9a-f]{12})</code>', page)
+    assert {full for full, _ in shown} >= {r.id for r in runs}
+    assert all(full.endswith(end) for full, end in shown)
+    ends = [end for full, end in shown if full in {r.id for r in runs}]
+    assert len(set(ends)) == 3  # The time prefix was the same for all three.
+
+
+def test_a_runs_page_gives_its_times_to_the_second(viewer):
+    run = tasks.add.delay(1, 2)
+    page = viewer.get(f"{RUNS}{run.id}/change/").content.decode()
+    from django_hatchet.runs.ids import run_id_time
+
+    enqueued = run_id_time(run.id).astimezone(timezone.utc)
+    assert re.search(rf"<th>Enqueued</th><td>{enqueued:%Y-%m-%d %H:%M}:\d\d UTC</td>", page), (
+        re.search(r"<th>Enqueued</th><td>[^<]*</td>", page)
+    )
+
+
+def test_run_now_shows_the_signature_as_the_code_reads(operator):
+    page = operator.get("/admin/django_hatchet/overview/run/tests.orders/").content.decode()
+    assert "<code>tests.orders(order_id: int) -&gt; dict[str, Any]</code>" in page
+    page = operator.get(
+        "/admin/django_hatchet/overview/run/tests.testapp.tasks.add/"
+    ).content.decode()
+    assert "<code>tests.testapp.tasks.add(a: int, b: int) -&gt; int</code>" in page
+    refused = operator.post(
+        "/admin/django_hatchet/overview/run/tests.testapp.tasks.add/", {"args": "[1]"}
+    ).content.decode()
+    assert "tests.testapp.tasks.add(a: int, b: int) -&gt; int does not accept" in refused
