@@ -49,3 +49,13 @@ def test_run_now_shows_the_signature_as_the_code_reads(operator):
         "/admin/django_hatchet/overview/run/tests.testapp.tasks.add/", {"args": "[1]"}
     ).content.decode()
     assert "tests.testapp.tasks.add(a: int, b: int) -&gt; int does not accept" in refused
+
+
+def test_the_inline_runs_list_says_where_inline_runs_are_and_are_not_visible(viewer):
+    empty = viewer.get(RUNS).content.decode()
+    assert "only the runs this process ran are shown (not those of a management command" in empty
+    note = re.search(r'<p class="hatchet-note" id="inline-runs-note">(.*?)</p>', empty, re.S)
+    assert note
+    text = " ".join(note[1].split())
+    assert "the last 200 runs that <strong>this web process</strong> ran" in text
+    assert "by a management command (<code>seed_demo</code>, a cron script), a shell" in text

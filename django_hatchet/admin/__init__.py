@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from ..jobs.job import signature_text
 from ..jobs.registry import registry
 from ..models import Overview, Run
+from ..runs.history import inline_history
 from ..runs.rows import STATUSES
 from .history import RunHistoryMixin
 from .outbox import OutboxEntryAdmin
@@ -172,6 +173,7 @@ class RunAdmin(_ReadOnly):
                 statuses=STATUSES,
                 ranges=list(runs.RANGES),
                 page_links=_page_links(page.num_pages if page else 1),
+                inline_kept=inline_history.size,
             ),
         )
 

@@ -42,6 +42,8 @@ class InlineHistory:
 
     def __init__(self, size: int = 200) -> None:
         self._runs: deque[RunRow | LiveRun] = deque(maxlen=size)
+        #: How many runs it keeps.
+        self.size = size
 
     def record(self, row: RunRow | LiveRun) -> None:
         self._runs.append(row)
