@@ -59,3 +59,15 @@ def test_the_inline_runs_list_says_where_inline_runs_are_and_are_not_visible(vie
     text = " ".join(note[1].split())
     assert "the last 200 runs that <strong>this web process</strong> ran" in text
     assert "by a management command (<code>seed_demo</code>, a cron script), a shell" in text
+
+
+def test_the_overview_gives_a_crons_next_time_in_the_admins_format_and_time_zone(viewer):
+    from django.test import override_settings
+
+    with override_settings(TIME_ZONE="Europe/Paris"):
+        page = viewer.get("/admin/django_hatchet/overview/").content.decode()
+    # tests.settings' cron "nightly-sum" fires at 03:00 UTC: 04:00 or 05:00 in Paris.
+    found = re.search(r'<span class="hatchet-note hatchet-next">next ([^<]*)</span>', page)
+    assert found, page
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d 0[45]:00 CES?T \(in [^)]+\)", found[1]), found[1]
+    assert not re.search(r"next \d{4}-\d\d-\d\dT", page)  # Not raw ISO 8601.

@@ -98,13 +98,14 @@ def _seconds(value: timedelta) -> str:
 
 def cron_rows() -> tuple[dict[str, list[dict[str, Any]]], str]:
     """Crons by job, with their next fire time; and an error if HATCHET_CRONS is wrong."""
-    from ..crons import load_crons, next_runs
+    from ..crons import load_crons, next_fire
 
     try:
         crons = load_crons()
     except ImproperlyConfigured as exc:
         return {}, str(exc)
-    upcoming = next_runs(crons)
+    # Datetimes: the template shows them in the admin's date format and time zone.
+    upcoming = {c.name: next_fire(c.schedule) for c in crons if c.enabled}
     by_job: dict[str, list[dict[str, Any]]] = {}
     for cron in crons:
         by_job.setdefault(cron.job, []).append(
@@ -112,7 +113,7 @@ def cron_rows() -> tuple[dict[str, list[dict[str, Any]]], str]:
                 "name": cron.name,
                 "schedule": cron.schedule,
                 "enabled": cron.enabled,
-                "next": upcoming.get(cron.name, ""),
+                "next": upcoming.get(cron.name),
                 "call": call_text({"args": cron.args, "kwargs": cron.kwargs}),
             }
         )
