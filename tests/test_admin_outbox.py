@@ -61,3 +61,19 @@ def test_viewing_needs_the_permission_and_sending_needs_delete(engine_down: str)
     viewer = client_for(make_user("viewer", "view_outboxentry"))
     page: Any = viewer.get(LIST).content.decode()
     assert "send_now" not in page  # The action needs the delete permission.
+
+
+def test_the_outbox_page_says_what_the_outbox_is_and_filters_only_what_waits(
+    engine_down: str,  # noqa: F811
+) -> None:
+    viewer = client_for(make_user("viewer", "view_outboxentry", "view_run"))
+    empty = viewer.get(LIST).content.decode()
+    assert "Outbox: runs waiting for the Hatchet engine" in empty
+    assert "Select outbox entry to view" not in empty
+    assert 'id="outbox-help"' in empty
+    assert "An empty outbox means every run reached the engine." in " ".join(empty.split())
+    assert "By job" not in empty  # Nothing waits: nothing to filter by.
+    default_job.apply_async(kwargs={"n": 1})
+    waiting = viewer.get(LIST).content.decode()
+    assert "By job" in waiting
+    assert "?job=tests.unreachable.default" in waiting

@@ -71,3 +71,12 @@ def test_the_overview_gives_a_crons_next_time_in_the_admins_format_and_time_zone
     assert found, page
     assert re.fullmatch(r"\d{4}-\d\d-\d\d 0[45]:00 CES?T \(in [^)]+\)", found[1]), found[1]
     assert not re.search(r"next \d{4}-\d\d-\d\dT", page)  # Not raw ISO 8601.
+
+
+def test_the_admin_index_offers_to_view_the_overview_and_runs_not_to_change_them(operator):
+    index = operator.get("/admin/").content.decode()
+    for model in ("overview", "run"):
+        row = re.search(rf'<tr class="model-{model}[^"]*">(.*?)</tr>', index, re.S)
+        assert row, index
+        assert "viewlink" in row[1]
+        assert "changelink" not in row[1]

@@ -38,6 +38,11 @@ class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        # Nothing here is edited (run now, retry and cancel are actions): the admin's index
+        # offers "View", not "Change", to those who may also act.
+        return {**super().get_model_perms(request), "change": False}
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

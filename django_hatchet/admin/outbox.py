@@ -16,10 +16,24 @@ from ..models import OutboxEntry
 from .display import as_json, scrub
 
 
+class JobFilter(admin.SimpleListFilter):
+    """By job, among the jobs of the runs waiting (none, and no filter, when none wait)."""
+
+    title = "job"
+    parameter_name = "job"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        jobs = OutboxEntry.objects.order_by("job").values_list("job", flat=True).distinct()
+        return [(job, job) for job in jobs]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(job=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxEntry)
 class OutboxEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("id", "job", "created_at", "run_at", "attempts", "waits", "error")
-    list_filter = ("job",)
+    list_filter = (JobFilter,)
     search_fields = ("id", "job")
     ordering = ("created_at",)
     actions = ("send_now",)
@@ -36,6 +50,12 @@ class OutboxEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "error",
     )
     readonly_fields = fields
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        title = {"title": "Outbox: runs waiting for the Hatchet engine"}
+        return super().changelist_view(request, {**title, **(extra_context or {})})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
