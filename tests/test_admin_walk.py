@@ -80,3 +80,43 @@ def test_the_admin_index_offers_to_view_the_overview_and_runs_not_to_change_them
         assert row, index
         assert "viewlink" in row[1]
         assert "changelink" not in row[1]
+
+
+WORKER_TRACEBACK = """Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/hatchet_sdk/worker/runner/runner.py", line 317, in inner_callback
+    output = task.result()
+             ^^^^^^^^^^^^^
+  File "/usr/lib/python3.11/concurrent/futures/thread.py", line 58, in run
+    result = self.fn(*self.args, **self.kwargs)
+  File "/venv/lib/python3.11/site-packages/hatchet_sdk/runnables/task.py", line 466, in call
+    return self._fn(workflow_input, cast(Context, ctx), **dependencies)  # type: ignore
+  File "/venv/lib/python3.11/site-packages/django_hatchet/worker/execution.py", line 136, in run_sync
+    value = job.func(*args, **kwargs)
+  File "/app/shop/tasks.py", line 46, in charge
+    total = price(order)
+  File "/app/shop/pricing.py", line 9, in price
+    raise ValueError("no price")
+ValueError: no price
+"""
+
+
+def test_a_failed_runs_page_shows_the_jobs_own_frames_first(fake_engine, viewer):
+    from django_hatchet.admin.display import user_traceback
+    from tests.admin_fixtures import row
+
+    shown, hidden = user_traceback(WORKER_TRACEBACK)
+    assert hidden == 4
+    assert shown.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "/app/shop/tasks.py", line 46, in charge',
+        "    total = price(order)",
+        '  File "/app/shop/pricing.py", line 9, in price',
+        '    raise ValueError("no price")',
+        "ValueError: no price",
+    ]
+    assert user_traceback("ValueError: x\n") == ("ValueError: x\n", 0)
+    fake_engine.rows = [row(status="FAILED", error="ValueError: no price\n" + WORKER_TRACEBACK)]
+    page = viewer.get(f"{RUNS}{fake_engine.rows[0].id}/change/").content.decode()
+    first = re.search(r'<pre class="hatchet-pre" id="run-traceback">(.*?)</pre>', page, re.S)
+    assert first and "hatchet_sdk" not in first[1] and "/app/shop/tasks.py" in first[1]
+    assert "Full traceback (4 frames of the Hatchet SDK and django-hatchet left out above)" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..conf import REDACTED, conf
@@ -80,3 +81,32 @@ def short_id(run_id: str) -> str:
     """The end of a run id, which tells runs apart (a version 7 UUID begins with its time,
     the same for the runs of one moment): ``…3df290e01009``."""
     return "…" + run_id[-12:] if len(run_id) > 13 else run_id
+
+
+#: The frames of a worker's traceback that are not the job's: the SDK's runner, the event loop
+#: and thread pool, asgiref, and django-hatchet's own task function.
+_LIBRARY_FRAME = re.compile(
+    r'^  File ".*[/\\](hatchet_sdk|asyncio|concurrent|asgiref|django_hatchet[/\\]worker)[/\\]'
+    r'|^  File ".*[/\\]threading\.py"'
+)
+
+
+def user_traceback(trace: str) -> tuple[str, int]:
+    """The traceback with only the job's own frames (the SDK's runner frames come first in
+    a worker's traceback), and how many frames it left out; the traceback itself when none."""
+    lines = trace.splitlines()
+    kept: list[str] = []
+    hidden = 0
+    i = 0
+    while i < len(lines):
+        end = i + 1
+        if lines[i].startswith('  File "'):
+            while end < len(lines) and lines[end].startswith("    "):
+                end += 1
+            if _LIBRARY_FRAME.match(lines[i]):
+                hidden += 1
+                i = end
+                continue
+        kept.extend(lines[i:end])
+        i = end
+    return ("\n".join(kept), hidden) if hidden else (trace, 0)

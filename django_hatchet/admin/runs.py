@@ -11,7 +11,16 @@ from django.utils import timezone
 from ..conf import conf
 from ..runs.metadata import CANVAS_KEY
 from ..runs.rows import STATUSES, RunDetail, RunPage, RunQuery, RunRow
-from .display import as_json, call_text, duration, error_summary, scrub, short, short_id
+from .display import (
+    as_json,
+    call_text,
+    duration,
+    error_summary,
+    scrub,
+    short,
+    short_id,
+    user_traceback,
+)
 from .source import engine_mode, list_runs, listed_jobs
 
 PER_PAGE = 25
@@ -87,6 +96,8 @@ def detail_view(detail: RunDetail) -> dict[str, Any]:
         "error_type": error_type,
         "error_message": scrub(error_message),
         "traceback": scrub(traceback),
+        "user_traceback": scrub(user_traceback(traceback)[0]),
+        "hidden_frames": user_traceback(traceback)[1],
         "duration": duration(run.duration_ms),
         "metadata": as_json(run.metadata),
         "logs": [{"line": line, "message": scrub(line.message)} for line in detail.logs],
