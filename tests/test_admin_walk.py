@@ -83,13 +83,13 @@ def test_the_admin_index_offers_to_view_the_overview_and_runs_not_to_change_them
 
 
 WORKER_TRACEBACK = """Traceback (most recent call last):
-  File "/venv/lib/python3.11/site-packages/hatchet_sdk/worker/runner/runner.py", line 317, in inner_callback
+  File "/venv/site-packages/hatchet_sdk/worker/runner/runner.py", line 317, in inner_callback
     output = task.result()
              ^^^^^^^^^^^^^
   File "/usr/lib/python3.11/concurrent/futures/thread.py", line 58, in run
     result = self.fn(*self.args, **self.kwargs)
   File "/venv/lib/python3.11/site-packages/hatchet_sdk/runnables/task.py", line 466, in call
-    return self._fn(workflow_input, cast(Context, ctx), **dependencies)  # type: ignore
+    return self._fn(workflow_input, cast(Context, ctx), **dependencies)
   File "/venv/lib/python3.11/site-packages/django_hatchet/worker/execution.py", line 136, in run_sync
     value = job.func(*args, **kwargs)
   File "/app/shop/tasks.py", line 46, in charge
