@@ -90,7 +90,7 @@ WORKER_TRACEBACK = """Traceback (most recent call last):
     result = self.fn(*self.args, **self.kwargs)
   File "/venv/lib/python3.11/site-packages/hatchet_sdk/runnables/task.py", line 466, in call
     return self._fn(workflow_input, cast(Context, ctx), **dependencies)
-  File "/venv/lib/python3.11/site-packages/django_hatchet/worker/execution.py", line 136, in run_sync
+  File "/venv/site-packages/django_hatchet/worker/execution.py", line 136, in run_sync
     value = job.func(*args, **kwargs)
   File "/app/shop/tasks.py", line 46, in charge
     total = price(order)
@@ -118,5 +118,7 @@ def test_a_failed_runs_page_shows_the_jobs_own_frames_first(fake_engine, viewer)
     fake_engine.rows = [row(status="FAILED", error="ValueError: no price\n" + WORKER_TRACEBACK)]
     page = viewer.get(f"{RUNS}{fake_engine.rows[0].id}/change/").content.decode()
     first = re.search(r'<pre class="hatchet-pre" id="run-traceback">(.*?)</pre>', page, re.S)
-    assert first and "hatchet_sdk" not in first[1] and "/app/shop/tasks.py" in first[1]
+    assert first
+    assert "hatchet_sdk" not in first[1]
+    assert "/app/shop/tasks.py" in first[1]
     assert "Full traceback (4 frames of the Hatchet SDK and django-hatchet left out above)" in page
