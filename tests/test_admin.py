@@ -88,7 +88,10 @@ def test_overview_counts_inline_runs(viewer):
     tasks.fail.delay("no")
     page = viewer.get(OVERVIEW).content.decode()
     assert "Runs in the last 24 hours: 2" in page
-    assert f'href="{RUNS}?job=tests.testapp.tasks.fail&amp;status=FAILED">1</a>' in page
+    assert (
+        f'href="{RUNS}?job=tests.testapp.tasks.fail&amp;status=FAILED" '
+        'class="hatchet-badge status-FAILED">1 failed</a>' in page
+    )
 
 
 def test_viewers_see_no_run_now_button(viewer, operator):

@@ -122,3 +122,27 @@ def test_a_failed_runs_page_shows_the_jobs_own_frames_first(fake_engine, viewer)
     assert "hatchet_sdk" not in first[1]
     assert "/app/shop/tasks.py" in first[1]
     assert "Full traceback (4 frames of the Hatchet SDK and django-hatchet left out above)" in page
+
+
+def test_run_now_lays_out_its_form_as_the_admins_own_forms(operator):
+    page = operator.get("/admin/django_hatchet/overview/run/tests.testapp.tasks.add/")
+    text = page.content.decode()
+    assert "admin/css/forms.css" in text
+    assert re.search(
+        r'<div class="flex-container"><label for="id_args">Positional arguments:</label>'
+        r"<textarea",
+        text,
+    ), text
+    assert "A JSON list, e.g. [1, &quot;two&quot;]; empty for none." in text
+
+
+def test_the_overview_and_runs_fit_1280_px_without_a_column_per_status(viewer):
+    # The overview's jobs table: the runs by status in one column, as badges (five status
+    # columns, two duration columns and the options, five lines each, made it 1,529 px).
+    tasks.add.delay(1, 1)
+    page = viewer.get("/admin/django_hatchet/overview/").content.decode()
+    assert "<th>Runs, last 24 hours</th>" in page
+    assert "<th>queued</th>" not in page.lower().replace(' class="hatchet-num"', "")
+    runs = viewer.get(RUNS).content.decode()
+    assert "<th>Started</th>" not in runs  # On the run's page, and in the Enqueued cell's title.
+    assert 'title="started ' in runs

@@ -69,7 +69,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        "--window-size=1400,1000",
+        "--window-size=1280,1000",
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
     ):
         options.add_argument(argument)
@@ -95,6 +95,14 @@ def screenshot(browser: Any, tmp_path: Path) -> Any:
         return target
 
     return save
+
+
+def fits(browser: Any) -> None:
+    """The page needs no horizontal scrolling (the window is 1,280 px wide)."""
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page is {overflow} px wider than the window"
 
 
 def log_in(browser: Any, server: LiveServer) -> None:
@@ -125,15 +133,18 @@ def test_run_a_job_from_the_admin_in_a_browser(
     # The admin's own styles are loaded: the header is laid out, not bare text.
     header = browser.find_element(By.ID, "header")
     assert header.value_of_css_property("display") == "flex"
+    fits(browser)
     screenshot("admin-overview")
 
     # Run now, with the form.
     browser.find_element(
         By.XPATH,
-        "//tr[@class='hatchet-job'][.//strong[text()='tests.testapp.tasks.add']]"
+        "//tr[@class='hatchet-job'][.//strong[normalize-space(.)='tests.testapp.tasks.add']]"
         "//a[text()='Run now']",
     ).click()
     browser.find_element(By.NAME, "args").send_keys("[2, 3]")
+    fits(browser)
+    screenshot("admin-run-now")
     browser.find_element(By.NAME, "_run").click()
     message = browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
     assert "tests.testapp.tasks.add run" in message.lower()
@@ -145,6 +156,7 @@ def test_run_a_job_from_the_admin_in_a_browser(
     row = browser.find_element(By.CSS_SELECTOR, f'tr.hatchet-run[data-run-id="{run_id}"]')
     assert "tests.testapp.tasks.add" in row.text
     assert row.find_element(By.CSS_SELECTOR, ".hatchet-badge").text == "completed"
+    fits(browser)
     screenshot("admin-runs")
 
     # Its page, with the output.

@@ -37,8 +37,18 @@ class JSONField(forms.CharField):
 
 
 class RunNowForm(forms.Form):
-    args = JSONField(list, '[1, "two"]', label="Positional arguments (a JSON list)")
-    kwargs = JSONField(dict, '{"order_id": 7}', label="Keyword arguments (a JSON object)")
+    args = JSONField(
+        list,
+        '[1, "two"]',
+        label="Positional arguments",
+        help_text='A JSON list, e.g. [1, "two"]; empty for none.',
+    )
+    kwargs = JSONField(
+        dict,
+        '{"order_id": 7}',
+        label="Keyword arguments",
+        help_text='A JSON object, e.g. {"order_id": 7}; empty for none.',
+    )
 
     def __init__(self, job: Job[Any, Any], *args: Any, **kwargs: Any) -> None:
         self.job = job

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from ..conf import conf
 from ..jobs.job import Job
@@ -138,6 +140,10 @@ def context() -> dict[str, Any]:
     jobs = [
         {
             "job": job,
+            # A long dotted name may break after a dot, not inside a word.
+            "name": format_html_join(
+                mark_safe(".<wbr>"), "{}", ((part,) for part in job.name.split("."))
+            ),
             "options": job_options(job),
             "crons": crons.get(job.name, []),
             "stats": per_job[job.name],

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from ..conf import conf
 from ..runs.metadata import CANVAS_KEY
@@ -70,6 +72,10 @@ def row_view(row: RunRow) -> dict[str, Any]:
         "duration": duration(row.duration_ms),
         "choice": f"{row.id} {row.engine_id or ''} {row.job}".strip(),
         "short_id": short_id(row.id),
+        # A long dotted name may break after a dot, not inside a word.
+        "job": format_html_join(
+            mark_safe(".<wbr>"), "{}", ((part,) for part in row.job.split("."))
+        ),
         "parent": row.parent,
         "parent_short": short_id(row.parent),
         # A canvas's step, or a run that a running job enqueued.
