@@ -76,7 +76,7 @@ def test_inline_mode_lists_the_objects_runs_from_this_processs_runs(note):
 def test_inline_mode_with_no_runs_says_so(note):
     page = page_of(note_user("view_run"), note)
     assert 'id="hatchet-object-runs"' in page
-    assert "No runs in this process yet (jobs run inline" in page
+    assert "No runs in this web process yet: jobs run inline" in page
 
 
 def test_engine_mode_asks_the_engine_for_the_objects_runs(fake_engine, note):

@@ -146,3 +146,14 @@ def test_the_overview_and_runs_fit_1280_px_without_a_column_per_status(viewer):
     runs = viewer.get(RUNS).content.decode()
     assert "<th>Started</th>" not in runs  # On the run's page, and in the Enqueued cell's title.
     assert 'title="started ' in runs
+
+
+def test_an_inline_runs_input_is_shown_in_the_list_and_on_its_page(viewer):
+    run = tasks.add.delay(20, 22)
+    listed = viewer.get(RUNS).content.decode()
+    assert '<code title="(20, 22)">(20, 22)</code>' in listed
+    page = viewer.get(f"{RUNS}{run.id}/change/").content.decode()
+    found = re.search(r'<pre class="hatchet-pre" id="run-input">(.*?)</pre>', page, re.S)
+    assert found
+    assert "20" in found[1]
+    assert "22" in found[1]

@@ -79,7 +79,7 @@ class InlineBackend(BaseBackend):
             args.insert(0, job.new_context(run.id))
         job_enqueued.send(job, run=run)
         run.moved_to(RunStatus.RUNNING)
-        noted = note_started(run, job.name)
+        noted = note_started(run, job.name, dispatch.payload)
         job_started.send(job, run_id=run.id, attempt=1)
         return args, call["kwargs"], noted
 

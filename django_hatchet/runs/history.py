@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 class LiveRun:
     """An inline run of this process, seen through its handle; a row is made when asked."""
 
-    __slots__ = ("created", "finished", "job", "run", "started")
+    __slots__ = ("created", "finished", "job", "payload", "run", "started")
 
-    def __init__(self, run: JobRun[Any], job: str) -> None:
+    def __init__(self, run: JobRun[Any], job: str, payload: str = "") -> None:
         self.run = run
         self.job = job
+        #: Its arguments as the run received them (JSON), read when a row is made.
+        self.payload = payload
         self.created = time.time()
         # Inline runs start as they are enqueued.
         self.started: float | None = self.created
@@ -68,10 +70,10 @@ class InlineHistory:
 inline_history = InlineHistory()
 
 
-def note_started(run: JobRun[Any], job_name: str) -> LiveRun:
+def note_started(run: JobRun[Any], job_name: str, payload: str = "") -> LiveRun:
     """Called by the inline backend as a run starts (on every inline ``.delay()``); it gives
     the entry back to ``note_finished``, so finishing looks nothing up."""
-    entry = LiveRun(run, job_name)
+    entry = LiveRun(run, job_name, payload)
     inline_history._runs.append(entry)
     return entry
 

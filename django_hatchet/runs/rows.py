@@ -155,9 +155,22 @@ def live_row(entry: LiveRun) -> RunRow:
         started_at=_datetime(entry.started),
         finished_at=_datetime(entry.finished),
         duration_ms=duration,
+        input=_call(entry.payload),
         output=run.result if status == "COMPLETED" else None,
         error=f"{type(error).__name__}: {error}" if error is not None else "",
     )
+
+
+def _call(payload: str) -> Any:
+    """The arguments of an inline run, from the JSON it was dispatched with."""
+    if not payload:
+        return None
+    import json
+
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
 
 
 def _datetime(timestamp: float | None) -> datetime | None:
