@@ -202,3 +202,14 @@ def test_templates_read_a_job_without_running_it():
 
     rendered = Template("{{ job.name }}").render(Context({"job": tasks.bad_return}))
     assert rendered == "tests.testapp.tasks.bad_return"
+
+
+def test_get_run_says_what_a_run_id_is_when_given_something_else():
+    from django_hatchet import get_run
+
+    with pytest.raises(ValueError, match=r"get_run\(\): 'nope' is not a run id\. A run id is"):
+        get_run("nope")
+    with pytest.raises(ValueError, match="is an id the Hatchet engine gave a run, not one"):
+        get_run("cf79cff1-0cf9-479a-9d00-bac1480409a3")
+    with pytest.raises(TypeError, match="a run id is a str, not int"):
+        get_run(7)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from ..runs.ids import CLOCK_SKEW, run_id_time
+from ..runs.ids import CLOCK_SKEW, is_run_id, is_uuid, run_id_time
 from ..runs.metadata import CANVAS_KEY, JOB_KEY, OBJECT_KEY, RUN_ID_KEY
 from ..runs.rows import (
     EngineState,
@@ -113,16 +113,6 @@ def _statuses(names: tuple[str, ...]) -> list[Any] | None:
     from hatchet_sdk.clients.rest.models.v1_task_status import V1TaskStatus
 
     return [V1TaskStatus(name) for name in names] or None
-
-
-def _is_uuid(value: str) -> bool:
-    hexes = value.replace("-", "")
-    return len(value) == 36 and len(hexes) == 32 and all(c in "0123456789abcdef" for c in hexes)
-
-
-def _is_our_id(value: str) -> bool:
-    """A django-hatchet run id: a version 7 UUID (the engine's ids are version 4)."""
-    return _is_uuid(value) and value[14] == "7"
 
 
 def list_runs(query: RunQuery, job_names: Iterable[str]) -> RunPage:
@@ -236,10 +226,10 @@ def recent_runs(since: datetime, limit: int, job_names: Iterable[str]) -> tuple[
 def find(run_id: str) -> RunRow | None:
     """A run by django-hatchet's id (its metadata) or by the engine's id."""
     run_id = run_id.strip().lower()
-    if not _is_uuid(run_id):
+    if not is_uuid(run_id):
         return None
     client = get_client()
-    if _is_our_id(run_id):
+    if is_run_id(run_id):
         since = run_id_time(run_id) - CLOCK_SKEW
         rows = client.runs.list(
             since=since,

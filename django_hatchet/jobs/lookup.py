@@ -8,6 +8,7 @@ from ..backends import get_backend
 from ..backends.base import BaseBackend
 from ..exceptions import JobError
 from ..runs.handle import JobRun
+from ..runs.ids import checked_run_id
 
 
 def lookup_backend(run_id: str) -> BaseBackend:
@@ -25,6 +26,7 @@ def lookup_backend(run_id: str) -> BaseBackend:
 def get_run(run_id: str) -> JobRun[Any]:
     """The handle of a run on the engine, by the id ``.delay()`` returned, from any process
     (a ``CanvasRun`` for a canvas's id, a ``WorkflowRun`` for a workflow's)."""
+    run_id = checked_run_id("get_run()", run_id)
     run: JobRun[Any] = JobRun(run_id, "", lookup_backend(run_id))
     run.refresh()
     from ..canvas.plan import ORCHESTRATOR

@@ -64,3 +64,33 @@ def run_id_time(run_id: str) -> datetime:
     """When the run with this id (from ``new_run_id``) was enqueued."""
     millis = int(run_id.replace("-", "")[:12], 16)
     return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+
+
+def is_uuid(value: str) -> bool:
+    """A UUID in its canonical text form (lowercase)."""
+    hexes = value.replace("-", "")
+    return len(value) == 36 and len(hexes) == 32 and all(c in "0123456789abcdef" for c in hexes)
+
+
+def is_run_id(value: str) -> bool:
+    """A django-hatchet run id: a version 7 UUID (the engine's own ids are version 4)."""
+    return is_uuid(value) and value[14] == "7"
+
+
+def checked_run_id(where: str, value: object) -> str:
+    """``value`` as a run id, or a TypeError/ValueError that says what a run id is."""
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: a run id is a str, not {type(value).__name__}.")
+    run_id = value.strip().lower()
+    if is_run_id(run_id):
+        return run_id
+    if is_uuid(run_id):
+        raise ValueError(
+            f"{where}: {value!r} is an id the Hatchet engine gave a run, not one that .delay() "
+            "returned. Pass the run's id (run.id), a version 7 UUID such as "
+            "01a24d3e-0eef-7a73-baae-013d775d18ca."
+        )
+    raise ValueError(
+        f"{where}: {value!r} is not a run id. A run id is the id .delay() returned (run.id), "
+        "a UUID such as 01a24d3e-0eef-7a73-baae-013d775d18ca."
+    )
