@@ -14,6 +14,7 @@ from .exceptions import (
     JobTimeout,
     NonRetryable,
     Retry,
+    RunNotFound,
 )
 from .jobs import AsyncJob, Job, job
 from .jobs.registry import registry
@@ -47,6 +48,7 @@ __all__ = [
     "NonRetryable",
     "Priority",
     "Retry",
+    "RunNotFound",
     "RunStatus",
     "Signature",
     "Workflow",

@@ -54,6 +54,11 @@ class Retry(Exception):
         self.exc = exc
 
 
+class RunNotFound(JobError, LookupError):
+    """``get_run(id)`` found no run with that id: not on the engine, not scheduled, not
+    waiting in the outbox."""
+
+
 class JobCancelled(JobError):
     """The run was cancelled, or never dispatched because its transaction rolled back."""
 

@@ -201,3 +201,14 @@ def test_celery_self_retry_and_autoretry_on_the_engine():
     with pytest.raises(JobFailed, match="not retried") as info:
         celery_tasks.autoretries.delay("fatal").get(timeout=60)
     assert "attempt" not in info.value.exc_message
+
+
+def test_get_run_of_an_id_the_engine_does_not_know_says_so(db):
+    from django_hatchet import RunNotFound, get_run
+    from django_hatchet.runs.ids import new_run_id
+
+    unknown = new_run_id()
+    started = time.monotonic()
+    with pytest.raises(RunNotFound, match=f"No run {unknown} was found: the engine has none"):
+        get_run(unknown)
+    assert time.monotonic() - started < 30

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ..backends import get_backend
 from ..backends.base import BaseBackend
-from ..exceptions import JobError
+from ..exceptions import JobError, RunNotFound
 from ..runs.handle import JobRun
-from ..runs.ids import checked_run_id
+from ..runs.ids import checked_run_id, run_id_time
+
+#: How long ``get_run`` looks for a run the engine does not list yet (it writes a new run's
+#: record a moment after it answers the enqueue).
+FIND_WAIT = 5.0
 
 
 def lookup_backend(run_id: str) -> BaseBackend:
@@ -29,6 +34,19 @@ def get_run(run_id: str) -> JobRun[Any]:
     run_id = checked_run_id("get_run()", run_id)
     run: JobRun[Any] = JobRun(run_id, "", lookup_backend(run_id))
     run.refresh()
+    deadline = time.monotonic() + FIND_WAIT
+    while not run.job_name:  # Nowhere yet: the engine lists a new run a moment after.
+        if time.monotonic() > deadline:
+            raise RunNotFound(
+                f"No run {run_id} was found: the engine has none with this id (since "
+                f"{run_id_time(run_id):%Y-%m-%d %H:%M} UTC, when the id was made), none is "
+                "scheduled, and none waits in the outbox. Check the id, and that this process "
+                "uses the same engine, HATCHET_CLIENT_NAMESPACE and database as the one that "
+                "enqueued it (a run enqueued in a transaction exists once it commits).",
+                run_id=run_id,
+            )
+        time.sleep(0.5)
+        run.refresh()
     from ..canvas.plan import ORCHESTRATOR
 
     if run.job_name == ORCHESTRATOR:  # A canvas: its handle has its steps'.
