@@ -300,7 +300,10 @@ def test_bulk_cancel_of_a_canvas_from_the_list_cancels_its_steps(worker, operato
 
 
 @on_engine
-def test_a_failed_workflow_retried_from_the_admin_runs_its_steps_again(worker, operator):
+def test_a_failed_workflow_retried_from_the_admin_runs_its_steps_again(
+    worker, operator, transactional_db
+):
+    # transactional_db: the worker writes Notes, which the database flush then removes.
     from tests.testapp import workflows
 
     run = workflows.flaky.delay(f"flaky-{time.time()}")
