@@ -95,6 +95,7 @@ def detail_view(detail: RunDetail) -> dict[str, Any]:
     error_type = error_message = traceback = ""
     if run.error:
         error_type, error_message, traceback = parse_error(run.error)
+    own_frames, hidden = user_traceback(traceback)
     return {
         "run": run,
         "input": as_json(run.input),
@@ -102,8 +103,8 @@ def detail_view(detail: RunDetail) -> dict[str, Any]:
         "error_type": error_type,
         "error_message": scrub(error_message),
         "traceback": scrub(traceback),
-        "user_traceback": scrub(user_traceback(traceback)[0]),
-        "hidden_frames": user_traceback(traceback)[1],
+        "user_traceback": scrub(own_frames),
+        "hidden_frames": hidden,
         "duration": duration(run.duration_ms),
         "metadata": as_json(run.metadata),
         "logs": [{"line": line, "message": scrub(line.message)} for line in detail.logs],
