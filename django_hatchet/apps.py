@@ -5,6 +5,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core.signals import setting_changed
+from django.db.models.signals import post_delete, post_save
 
 
 def _reset_settings(*, setting: str, **kwargs: Any) -> None:
@@ -20,6 +21,13 @@ def _reset_settings(*, setting: str, **kwargs: Any) -> None:
         backends.reset()
 
 
+def _cron_changed(*, using: str, **kwargs: Any) -> None:
+    """A cron made in the admin was saved or deleted: apply the crons once it commits."""
+    from .crons.stored import sync_after_commit  # Not at start-up: only a save needs it.
+
+    sync_after_commit(using)
+
+
 class DjangoHatchetConfig(AppConfig):
     name = "django_hatchet"
     verbose_name = "Hatchet jobs"
@@ -30,5 +38,7 @@ class DjangoHatchetConfig(AppConfig):
         from .jobs.registry import registry
 
         checks.register()
+        for signal in (post_save, post_delete):
+            signal.connect(_cron_changed, sender="django_hatchet.Cron", dispatch_uid=signal)
         setting_changed.connect(_reset_settings, dispatch_uid="django_hatchet.reset_settings")
         registry.autodiscover()

@@ -44,6 +44,55 @@ def check_crons(
     ]
 
 
+def check_stored_crons(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
+    """The crons made in the admin that cannot reach the engine (a database check: ``migrate``
+    and ``check --database default`` run it)."""
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from .crons.stored import load_stored
+    from .jobs.registry import registry
+
+    try:
+        refused = load_stored()[1]
+        from .models import Cron
+
+        jobs = dict(Cron.objects.filter(name__in=refused).values_list("name", "job"))
+    except DatabaseError:  # Before migrate: no table, no crons.
+        return []
+    messages: list[checks.CheckMessage] = []
+    for name, reason in refused.items():
+        job = jobs.get(name, "")
+        if job not in registry:
+            messages.append(
+                checks.Warning(
+                    f"The cron {name!r} (made in the admin) runs the job {job!r}, which is not "
+                    "registered: the engine keeps its cron as it was, and its runs wait for a "
+                    "worker that has the job.",
+                    hint="Delete the cron in the admin (Hatchet jobs > Crons), point it at "
+                    "another job, or bring the job back.",
+                    obj=f"django_hatchet.Cron[{name!r}]",
+                    id="django_hatchet.W001",
+                )
+            )
+        else:
+            messages.append(
+                checks.Warning(
+                    f"The cron {name!r} (made in the admin) cannot be applied to the engine: "
+                    f"{reason}",
+                    hint="Open it in the admin (Hatchet jobs > Crons): the form says what to fix.",
+                    obj=f"django_hatchet.Cron[{name!r}]",
+                    id="django_hatchet.W002",
+                )
+            )
+    return messages
+
+
 def check_namespace(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
@@ -158,6 +207,7 @@ def register() -> None:
     checks.register(check_jobs_modules)
     checks.register(check_settings)
     checks.register(check_crons)
+    checks.register(check_stored_crons, checks.Tags.database)
     checks.register(check_rate_limits)
     checks.register(check_namespace)
     checks.register(check_single_flight)

@@ -71,3 +71,50 @@ class OutboxEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} run {self.id}"
+
+
+class Cron(models.Model):
+    """A cron made in the admin (or with the ORM): a job to run on a schedule, owned by the
+    database and applied to the engine without a deploy (see ``django_hatchet.crons.stored``).
+    The crons of ``HATCHET_CRONS`` are not rows: the settings own them."""
+
+    name = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="A name for the cron: letters, digits, '.', '_' and '-', e.g. nightly-report.",
+    )
+    job = models.CharField(max_length=200, help_text="The job or workflow it runs.")
+    schedule = models.CharField(
+        max_length=100,
+        help_text="A cron expression in UTC (five fields, or six with seconds first), "
+        "e.g. 0 3 * * * for 03:00 UTC every day, or @hourly.",
+    )
+    args = models.JSONField(
+        default=list, blank=True, help_text='Positional arguments, as a JSON list: [1, "a"].'
+    )
+    kwargs = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Keyword arguments, as a JSON object: {"limit": 10}.',
+    )
+    enabled = models.BooleanField(default=True, help_text="Untick to pause the cron.")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    #: When the engine last matched this row (None: not applied yet).
+    applied_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Why the row is not on the engine as it is, after the last try ("" when it is).
+    sync_error = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "cron"
+        verbose_name_plural = "crons"
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def applied(self) -> bool:
+        """Is the engine's copy this version of the row?"""
+        return self.applied_at is not None and self.applied_at >= self.updated_at

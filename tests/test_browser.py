@@ -200,3 +200,35 @@ def test_a_workflows_and_a_canvass_steps_drawn_on_their_pages(
     graph.find_elements(By.CSS_SELECTOR, "a")[-1].click()
     assert browser.find_element(By.CSS_SELECTOR, "h2 .hatchet-badge").text == "failed"
     assert canvas.children[1].id in browser.find_element(By.TAG_NAME, "h2").text
+
+
+def test_add_a_cron_in_the_admin_in_a_browser(
+    server: LiveServer, browser: Any, screenshot: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    log_in(browser, server)
+    browser.find_element(By.LINK_TEXT, "Crons").click()
+    assert "nightly-sum" in browser.find_element(By.ID, "settings-crons").text
+    browser.find_element(By.CSS_SELECTOR, ".object-tools a.addlink").click()
+    browser.find_element(By.NAME, "name").send_keys("hourly-sum")
+    Select(browser.find_element(By.NAME, "job")).select_by_value("tests.testapp.tasks.add")
+    browser.find_element(By.NAME, "schedule").send_keys("0 9 * * MON")  # Refused: a name.
+    browser.find_element(By.NAME, "args").send_keys("[1, 2]")
+    browser.find_element(By.NAME, "description").send_keys("Adds up, every hour.")
+    browser.find_element(By.NAME, "_save").click()
+    error = browser.find_element(By.CSS_SELECTOR, ".field-schedule .errorlist").text
+    assert "Hatchet would refuse this schedule" in error
+    fits(browser)
+    screenshot("admin-cron-form")
+    schedule = browser.find_element(By.NAME, "schedule")
+    schedule.clear()
+    schedule.send_keys("0 * * * *")
+    browser.find_element(By.NAME, "_save").click()
+    row = browser.find_element(By.CSS_SELECTOR, "#result_list tbody tr")
+    assert "hourly-sum" in row.text
+    assert "(1, 2)" in row.text
+    assert "no engine (inline)" in row.text
+    fits(browser)
+    screenshot("admin-crons")

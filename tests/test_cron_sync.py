@@ -565,7 +565,7 @@ def test_runworker_applies_the_crons_when_it_starts(start_worker: Any) -> None:
         "0 3 * * *",
         [1, 2],
     )
-    assert "nightly-sum  tests.testapp.tasks.add  0 3 * * *       " in worker.output()
+    assert "nightly-sum  settings  tests.testapp.tasks.add  0 3 * * *       " in worker.output()
     assert "T03:00:00Z" in worker.output()
 
 

@@ -57,7 +57,7 @@ def test_plan_and_apply_do_not_go_together() -> None:
 
 
 @pytest.fixture
-def engine_crons(engine_settings: dict[str, Any]) -> Iterator[None]:
+def engine_crons(engine_settings: dict[str, Any], db: None) -> Iterator[None]:
     with override_settings(HATCHET_CRONS={}):
         cron_sync.sync_crons([])
     yield
@@ -74,14 +74,18 @@ def test_list_plan_and_apply(namespace: str) -> None:
     with override_settings(HATCHET_CRONS=crons):
         listing = run()
         assert f"namespace '{namespace}_'" in listing
-        assert "nightly  tests.testapp.tasks.add  0 3 * * *       missing: to create  " in listing
-        assert "paused   tests.testapp.tasks.add  0 3 * * *       missing: to create  disabled" in (
-            listing
+        assert (
+            "nightly  settings  tests.testapp.tasks.add  0 3 * * *       missing: to create  "
+            in listing
+        )
+        assert (
+            "paused   settings  tests.testapp.tasks.add  0 3 * * *       missing: to create  paused"
+            in listing
         )
         assert "2 changes pending" in listing
         assert run("--dry-run").splitlines() == [
-            "create nightly (tests.testapp.tasks.add(1, 2) at '0 3 * * *')",
-            "create paused (tests.testapp.tasks.add(1, 2) at '0 3 * * *', disabled)",
+            "settings: create nightly (tests.testapp.tasks.add(1, 2) at '0 3 * * *')",
+            "settings: create paused (tests.testapp.tasks.add(1, 2) at '0 3 * * *', disabled)",
         ]
         assert api.list_owned() == []  # The plan changed nothing.
         assert run("--apply").splitlines()[-1] == "Applied 2 changes."
@@ -89,16 +93,22 @@ def test_list_plan_and_apply(namespace: str) -> None:
             ("nightly", True),
             ("paused", False),
         }
-        assert run("--apply") == "Nothing to change: the engine's crons match HATCHET_CRONS.\n"
+        assert run("--apply") == (
+            "Nothing to change: the engine's crons match HATCHET_CRONS and the crons made in "
+            "the admin.\n"
+        )
         listing = run()
         assert "in sync" in listing
         assert "T03:00:00Z" in listing
         assert "pending" not in listing
     with override_settings(HATCHET_CRONS={"nightly": NIGHTLY}):
-        assert "paused   tests.testapp.tasks.add  0 3 * * *       not in settings: to delete" in (
-            run()
+        assert (
+            "paused   settings  tests.testapp.tasks.add  0 3 * * *       not in settings: to delete"
+            in run()
         )
-        assert run("--plan") == "delete paused (tests.testapp.tasks.add(1, 2) at '0 3 * * *')\n"
+        assert run("--plan") == (
+            "settings: delete paused (tests.testapp.tasks.add(1, 2) at '0 3 * * *')\n"
+        )
         run("--apply")
         assert [c.name for c in api.list_owned()] == ["nightly"]
 

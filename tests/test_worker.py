@@ -48,7 +48,10 @@ def test_banner():
     assert ["tests.echo", "2", "0:00:30", "1", "day,", "0:00:00"] in [
         line.split() for line in lines
     ]
-    assert "nightly-sum  tests.testapp.tasks.add  0 3 * * *       2026-11-23T03:00:00Z" in banner
+    assert (
+        "nightly-sum  settings  tests.testapp.tasks.add  0 3 * * *       2026-11-23T03:00:00Z"
+        in banner
+    )
 
 
 def test_worker_keeps_only_the_crons_of_its_jobs():

@@ -27,11 +27,12 @@ from ..jobs.registry import registry
 from ..models import Overview, Run
 from ..runs.history import inline_history
 from ..runs.rows import STATUSES
+from .crons import CronAdmin
 from .history import RunHistoryMixin
 from .outbox import OutboxEntryAdmin
 from .source import engine_mode, get_run, listed_jobs
 
-__all__ = ["OutboxEntryAdmin", "OverviewAdmin", "RunAdmin", "RunHistoryMixin"]
+__all__ = ["CronAdmin", "OutboxEntryAdmin", "OverviewAdmin", "RunAdmin", "RunHistoryMixin"]
 
 
 class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -17,6 +17,10 @@ class JSONField(forms.CharField):
         self.example = example
         super().__init__(required=False, widget=forms.Textarea(attrs={"rows": 3}), **kwargs)
 
+    def prepare_value(self, value: Any) -> Any:
+        # A model's value (a list, a dict) is shown as JSON, not as Python's repr.
+        return value if isinstance(value, str) or value is None else json.dumps(value)
+
     def to_python(self, value: Any) -> Any:
         text = (super().to_python(value) or "").strip()
         if not text:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -16,6 +17,7 @@ from django.utils.safestring import mark_safe
 from ..conf import conf
 from ..jobs.job import Job
 from ..jobs.registry import registry
+from ..runs.metadata import DATABASE_SOURCE
 from ..runs.rows import STATUSES, EngineState, RunRow
 from .display import call_text, duration, scrub
 from .source import engine_state, recent_runs
@@ -99,15 +101,25 @@ def _seconds(value: timedelta) -> str:
 
 
 def cron_rows() -> tuple[dict[str, list[dict[str, Any]]], str]:
-    """Crons by job, with their next fire time; and an error if HATCHET_CRONS is wrong."""
-    from ..crons import load_crons, next_fire
+    """Crons by job (those of the settings, then those made in the admin), with their next
+    fire time; and an error if HATCHET_CRONS is wrong."""
+    from django.db import DatabaseError
 
+    from ..crons import load_crons, next_fire
+    from ..crons.stored import as_cron
+    from ..models import Cron
+
+    error = ""
     try:
         crons = load_crons()
     except ImproperlyConfigured as exc:
-        return {}, str(exc)
-    # Datetimes: the template shows them in the admin's date format and time zone.
-    upcoming = {c.name: next_fire(c.schedule) for c in crons if c.enabled}
+        crons, error = [], str(exc)
+    try:
+        rows = list(Cron.objects.all())
+    except DatabaseError:  # Before migrate.
+        rows = []
+    stored = {row.name: row.pk for row in rows}
+    crons += [as_cron(row) for row in rows]
     by_job: dict[str, list[dict[str, Any]]] = {}
     for cron in crons:
         by_job.setdefault(cron.job, []).append(
@@ -115,11 +127,17 @@ def cron_rows() -> tuple[dict[str, list[dict[str, Any]]], str]:
                 "name": cron.name,
                 "schedule": cron.schedule,
                 "enabled": cron.enabled,
-                "next": upcoming.get(cron.name),
+                # A datetime: the template shows it in the admin's date format and time zone.
+                "next": next_fire(cron.schedule) if cron.enabled else None,
                 "call": call_text({"args": cron.args, "kwargs": cron.kwargs}),
+                "url": (
+                    reverse("admin:django_hatchet_cron_change", args=[stored[cron.name]])
+                    if cron.source == DATABASE_SOURCE
+                    else ""
+                ),
             }
         )
-    return by_job, ""
+    return by_job, error
 
 
 def context() -> dict[str, Any]:

@@ -224,6 +224,10 @@ class Settings:
         return _duration(self._get("HATCHET_OUTBOX_RELAY_INTERVAL"))
 
     @property
+    def CRON_SYNC_INTERVAL(self) -> timedelta:
+        return _duration(self._get("HATCHET_CRON_SYNC_INTERVAL"))
+
+    @property
     def WORKER_DRAIN_TIMEOUT(self) -> timedelta:
         return _duration(self._get("HATCHET_WORKER_DRAIN_TIMEOUT"))
 

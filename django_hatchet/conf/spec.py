@@ -216,6 +216,12 @@ SETTINGS: dict[str, SettingSpec] = {
             "a positive timedelta or number of seconds",
         ),
         SettingSpec(
+            "HATCHET_CRON_SYNC_INTERVAL",
+            timedelta(seconds=10),
+            _is_duration,
+            "a positive timedelta or number of seconds",
+        ),
+        SettingSpec(
             "HATCHET_CRONS",
             {},
             lambda v: isinstance(v, dict),

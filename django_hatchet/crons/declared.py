@@ -17,6 +17,7 @@ from ..conf import conf, setting_error
 from ..encoding import ALLOWED, argument_error, dumps, round_trip
 from ..jobs.registry import JobRegistry, registry
 from ..options import NAME_RE
+from ..runs.metadata import SETTINGS_SOURCE
 from .grammar import SCHEDULE_HINT, format_time, next_fire, schedule_error
 
 KEYS = frozenset({"job", "schedule", "args", "kwargs", "enabled"})
@@ -24,7 +25,7 @@ KEYS = frozenset({"job", "schedule", "args", "kwargs", "enabled"})
 
 @dataclass(frozen=True)
 class Cron:
-    """One entry of ``HATCHET_CRONS``."""
+    """One cron: an entry of ``HATCHET_CRONS``, or a cron made in the admin."""
 
     name: str
     job: str
@@ -32,6 +33,8 @@ class Cron:
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    #: ``"settings"`` or ``"database"`` (``django_hatchet.runs.metadata``).
+    source: str = SETTINGS_SOURCE
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,18 @@
-"""Applying ``HATCHET_CRONS`` to the engine: create, update and delete our crons only.
+"""Applying crons to the engine: create, update and delete our crons only.
 
 ``plan_crons()`` compares the crons of the settings with the ones on the engine and writes
 nothing; ``apply()`` carries the plan out; ``sync_crons()`` does both, at every worker start
-and in ``manage.py hatchet_crons --apply``.
+and in ``manage.py hatchet_crons --apply``. The crons made in the admin go through the same
+plan, with ``source=DATABASE_SOURCE`` (``django_hatchet.crons.stored``).
 
 A cron is ours when its additional metadata carries ``OWNER_KEY`` (the cron's name in
-``HATCHET_CRONS``) and ``NAMESPACE_KEY`` (the client's namespace; both keys are defined in
-``django_hatchet.engine.crons``, which lists the engine's crons); crons created any other
-way are never touched. The cron's name on the engine is its name with a digest of what the
-engine's ticker keeps in memory (input, metadata, priority): the ticker knows a cron by
+``HATCHET_CRONS`` or in the admin) and ``NAMESPACE_KEY`` (the client's namespace; the keys are
+defined in ``django_hatchet.runs.metadata``); crons created any other way are never touched.
+Each source plans only its own crons: one made in the admin carries ``SOURCE_KEY``, and the
+settings never delete it, nor it theirs.
+
+The cron's name on the engine is its name with a digest of what the engine's ticker keeps in
+memory (input, metadata, priority): the ticker knows a cron by
 (workflow version, expression, name) and keeps firing the input it first saw under that
 key, so replacing a cron under the same name and expression would go on running the old
 arguments until the engine restarts. A new digest is a new key.
@@ -23,12 +27,19 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..jobs.registry import registry
-from ..runs.metadata import JOB_KEY, NAMESPACE_KEY, OWNER_KEY
+from ..runs.metadata import (
+    DATABASE_SOURCE,
+    JOB_KEY,
+    NAMESPACE_KEY,
+    OWNER_KEY,
+    SETTINGS_SOURCE,
+    SOURCE_KEY,
+)
 from .declared import Cron, declared_names, next_runs
 
 if TYPE_CHECKING:
@@ -91,11 +102,14 @@ class CronChange:
 
 @dataclass
 class CronPlan:
-    """The changes that make the engine's crons those of the settings."""
+    """The changes that make the engine's crons those of the settings (or of the database)."""
 
     changes: list[CronChange] = field(default_factory=list)
     next_runs: dict[str, str] = field(default_factory=dict)
     namespace: str = ""
+    source: str = SETTINGS_SOURCE
+    #: Crons left as they are on the engine, and why (a row of the database with mistakes).
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def writes(self) -> int:
@@ -124,7 +138,10 @@ def cron_input(cron: Cron) -> dict[str, Any]:
 
 def cron_metadata(cron: Cron, namespace: str) -> dict[str, str]:
     """Return the additional metadata of the cron on the engine (its runs carry it too)."""
-    return {OWNER_KEY: cron.name, NAMESPACE_KEY: namespace, JOB_KEY: cron.job}
+    metadata = {OWNER_KEY: cron.name, NAMESPACE_KEY: namespace, JOB_KEY: cron.job}
+    if cron.source == DATABASE_SOURCE:
+        metadata[SOURCE_KEY] = DATABASE_SOURCE
+    return metadata
 
 
 def engine_name(cron: Cron, namespace: str) -> str:
@@ -203,21 +220,31 @@ def _change(cron: Cron, rows: tuple[EngineCron, ...], namespace: str) -> CronCha
     return CronChange(cron.name, action, cron, current, kept is None, delete, enable)
 
 
-def plan_crons(crons: list[Cron]) -> CronPlan:
-    """Compare ``crons`` with this app's crons on the engine; write nothing.
+def plan_crons(
+    crons: list[Cron] | Callable[[], tuple[list[Cron], Iterable[str]]],
+    source: str = SETTINGS_SOURCE,
+) -> CronPlan:
+    """Compare ``crons`` with this app's crons of ``source`` on the engine; write nothing.
 
     An owned cron on the engine that is neither in ``crons`` nor in ``HATCHET_CRONS`` is to
-    be deleted.
+    be deleted. ``crons`` may be a function that returns the crons and the names to keep as
+    they are: it is called after the engine's crons are listed, so that a plan made while
+    another process applies a newer one deletes nothing that the newer one made.
     """
     from ..engine import crons as api
 
     client = api.client()
     namespace = client.namespace
-    owned = api.list_owned(client)
+    owned = api.list_owned(client, source)
+    if callable(crons):
+        crons, keep = crons()
+    else:
+        keep = declared_names()
     return CronPlan(
-        changes=diff(crons, owned, namespace, keep=declared_names()),
+        changes=diff(crons, owned, namespace, keep=keep),
         next_runs=next_runs(crons),
         namespace=namespace,
+        source=source,
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..options import JobOptions, Steps
-from ..runs.metadata import NAMESPACE_KEY, OWNER_KEY
+from ..runs.metadata import NAMESPACE_KEY, OWNER_KEY, SETTINGS_SOURCE, SOURCE_KEY
 from .client import EngineError, get_client
 from .definitions import workflow_definition
 
@@ -43,7 +43,7 @@ class EngineCron:
     """A cron on the engine that this app owns."""
 
     id: str
-    name: str  # Its name in HATCHET_CRONS (the owner tag).
+    name: str  # Its name in HATCHET_CRONS, or in the admin (the owner tag).
     engine_name: str
     job: str
     schedule: str
@@ -51,6 +51,8 @@ class EngineCron:
     kwargs: dict[str, Any]
     enabled: bool
     priority: int | None
+    #: Who owns it: ``"settings"`` (HATCHET_CRONS) or ``"database"`` (made in the admin).
+    source: str = SETTINGS_SOURCE
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def _engine_cron(row: CronWorkflows, namespace: str) -> EngineCron:
         kwargs=dict(given.get("kwargs", {})),
         enabled=row.enabled,
         priority=row.priority,
+        source=str(metadata.get(SOURCE_KEY, SETTINGS_SOURCE)),
     )
 
 
@@ -158,12 +161,14 @@ def _rows(client: Hatchet, **filters: Any) -> list[CronWorkflows]:
             return list(rows.values())
 
 
-def list_owned(client: Hatchet | None = None) -> list[EngineCron]:
-    """This app's crons on the engine (those of this namespace that carry the owner tag)."""
+def list_owned(client: Hatchet | None = None, source: str | None = None) -> list[EngineCron]:
+    """This app's crons on the engine (those of this namespace that carry the owner tag);
+    with ``source``, only those of the settings or only those of the database."""
     client = client or get_client()
     namespace = client.namespace
     rows = _rows(client, additional_metadata={NAMESPACE_KEY: namespace})
-    return [_engine_cron(row, namespace) for row in rows if _is_ours(row, namespace)]
+    owned = [_engine_cron(row, namespace) for row in rows if _is_ours(row, namespace)]
+    return [c for c in owned if source is None or c.source == source]
 
 
 def create(client: Hatchet, cron: NewCron) -> str:

@@ -16,6 +16,12 @@ PARENT_KEY = "hatchet__parent_workflow_run_id"
 #: engine; the runs it starts carry them too.
 OWNER_KEY = "django_hatchet_cron"
 NAMESPACE_KEY = "django_hatchet_namespace"
+#: Who owns a cron: ``DATABASE_SOURCE`` for one made in the admin (``django_hatchet.models.Cron``);
+#: a cron of ``HATCHET_CRONS`` has no such key (so that the crons made before the key existed
+#: keep their names on the engine).
+SOURCE_KEY = "django_hatchet_cron_source"
+SETTINGS_SOURCE = "settings"
+DATABASE_SOURCE = "database"
 
 #: Metadata added to every run this process triggers, from any thread (the ``hatchet_worker``
 #: test fixture tags a test's runs with it).

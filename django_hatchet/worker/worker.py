@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from django.core.management.base import CommandError
 
 from ..conf import TLS_STRATEGIES, conf, scrub
-from ..crons import load_crons
+from ..crons import Cron, load_crons
 from ..jobs.job import Job
 from ..jobs.registry import registry
 
@@ -168,7 +168,11 @@ class Worker:
         from ..crons.sync import sync_crons
 
         plan = sync_crons(self.crons)
-        self.write(self.banner(address, plan.next_runs))
+        from .cron_watch import start_cron_watch, sync_pass
+
+        sync_pass()  # The crons made in the admin; then every HATCHET_CRON_SYNC_INTERVAL.
+        self.write(self.banner(address, plan.next_runs, stored_crons()))
+        start_cron_watch()
         if self.relay:
             from .relay import start_relay_thread
 
@@ -247,8 +251,12 @@ class Worker:
             f"Cannot reach the Hatchet engine at {address} ({error}); retrying in {delay:.0f} s."
         )
 
-    def banner(self, address: str, next_runs: dict[str, str] | None = None) -> str:
-        next_runs = next_runs or {}
+    def banner(
+        self, address: str, next_runs: dict[str, str] | None = None, stored: Sequence[Cron] = ()
+    ) -> str:
+        from ..crons import next_runs as next_stored_runs
+
+        next_runs = {**(next_runs or {}), **next_stored_runs(stored)}
         lines = [
             f"django-hatchet worker {self.name!r} on the Hatchet engine at {address}",
             f"slots: {self.slots}"
@@ -269,25 +277,39 @@ class Worker:
                 ],
             ),
         ]
-        if self.crons:
+        crons = [*self.crons, *stored]
+        if crons:
             lines += [
                 "",
                 _table(
-                    ("cron", "job", "schedule (UTC)", "next run (UTC)"),
+                    ("cron", "from", "job", "schedule (UTC)", "next run (UTC)"),
                     [
                         (
                             c.name,
+                            "settings" if c in self.crons else "admin",
                             c.job,
                             c.schedule,
-                            next_runs.get(c.name, "-") if c.enabled else "disabled",
+                            next_runs.get(c.name, "-") if c.enabled else "paused",
                         )
-                        for c in self.crons
+                        for c in crons
                     ],
                 ),
             ]
         else:
-            lines += ["", "no crons (HATCHET_CRONS)"]
+            lines += ["", "no crons (HATCHET_CRONS, or made in the admin)"]
         return "\n".join(lines)
+
+
+def stored_crons() -> list[Cron]:
+    """The crons made in the admin that the engine can have (none before ``migrate``)."""
+    from django.db import DatabaseError
+
+    from ..crons.stored import load_stored
+
+    try:
+        return load_stored()[0]
+    except DatabaseError:
+        return []
 
 
 def _table(header: Sequence[str], rows: list[Sequence[str]]) -> str:
