@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .celery import shared_task
     from .jobs.about import about
     from .jobs.context import JobContext
+    from .jobs.query import RunList, afind_runs, aruns_about, find_runs, runs_about
     from .jobs.workflow import Workflow, WorkflowRun, workflow
 
 __all__ = [
@@ -48,19 +49,24 @@ __all__ = [
     "NonRetryable",
     "Priority",
     "Retry",
+    "RunList",
     "RunNotFound",
     "RunStatus",
     "Signature",
     "Workflow",
     "WorkflowRun",
     "about",
+    "afind_runs",
+    "aruns_about",
     "chain",
     "chord",
+    "find_runs",
     "get_run",
     "group",
     "job",
     "jobs_enabled",
     "registry",
+    "runs_about",
     "send_event",
     "shared_task",
     "signature",
@@ -142,6 +148,11 @@ _CANVAS = {
     "workflow": "django_hatchet.jobs.workflow",
     "Workflow": "django_hatchet.jobs.workflow",
     "WorkflowRun": "django_hatchet.jobs.workflow",
+    "RunList": "django_hatchet.jobs.query",
+    "find_runs": "django_hatchet.jobs.query",
+    "afind_runs": "django_hatchet.jobs.query",
+    "runs_about": "django_hatchet.jobs.query",
+    "aruns_about": "django_hatchet.jobs.query",
 }
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from django_hatchet.admin import display, overview, stats
 from django_hatchet.conf import conf
-from django_hatchet.jobs.about import ABOUT, about, label_for
+from django_hatchet.jobs.about import about
 from tests.admin_fixtures import FAKE_TOKEN, row
 
 
@@ -102,12 +102,9 @@ def test_about_tags_runs_with_their_object(define):
             return note_id
         """
     )
-    try:
-        assert label_for(module.touch, [7], {}) == "testapp.note:7"
-        assert label_for(module.touch, [], {"note_id": 8}) == "testapp.note:8"
-        assert label_for(module.touch, [], {}) is None
-    finally:
-        ABOUT.pop("tests.about", None)
+    assert module.touch.label_for([7], {}) == "testapp.note:7"
+    assert module.touch.label_for([], {"note_id": 8}) == "testapp.note:8"
+    assert module.touch.label_for([], {}) is None
 
 
 def test_about_refuses_a_parameter_the_job_does_not_have(define):

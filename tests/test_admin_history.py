@@ -9,12 +9,9 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 from django.urls import path
-from django.utils import timezone
 
 from django_hatchet.admin import OverviewAdmin, RunAdmin, RunHistoryMixin
 from django_hatchet.models import Overview, Run
-from django_hatchet.runs.history import inline_history
-from django_hatchet.runs.rows import RunRow
 from tests.admin_fixtures import client_for, make_user, row
 from tests.testapp.models import Note
 
@@ -57,19 +54,17 @@ def note_user(*run_perms: str) -> User:
     return User.objects.get(pk=user.pk)  # Without the permission cache.
 
 
-def test_inline_mode_lists_the_objects_runs_from_this_processs_runs(note):
-    label = f"testapp.note:{note.pk}"
-    inline_history.record(
-        RunRow("run-about-it", None, "tests.echo", "COMPLETED", timezone.now(), object=label)
-    )
-    inline_history.record(
-        RunRow("run-about-another", None, "tests.echo", "FAILED", timezone.now(), object="x:1")
-    )
+def test_inline_mode_lists_the_objects_runs_from_this_processs_runs(note, dispatch_at_once):
+    from tests.testapp.tasks import shout_note
+
+    other = Note.objects.create(text="another")
+    about_it = shout_note.delay(note.pk)
+    about_another = shout_note.delay(other.pk)
     page = page_of(note_user("view_run"), note)
     assert 'id="hatchet-object-runs"' in page
     assert "Runs about this note" in page
-    assert 'data-run-id="run-about-it"' in page
-    assert "run-about-another" not in page
+    assert f'data-run-id="{about_it.id}"' in page
+    assert about_another.id not in page
     assert 'name="text"' in page  # The change form is still there.
 
 

@@ -126,8 +126,9 @@ def test_the_graph_sees_imports_inside_functions_and_under_type_checking():
     # The measure itself: a lazy import and a TYPE_CHECKING import are edges.
     everything = import_graph(module_level=False)
     at_import = import_graph(module_level=True)
-    assert "django_hatchet.jobs.about" in everything["django_hatchet.jobs.job"]
-    assert "django_hatchet.jobs.about" not in at_import["django_hatchet.jobs.job"]
+    assert "django_hatchet.jobs.query" in everything["django_hatchet.jobs.job"]
+    assert "django_hatchet.jobs.query" not in at_import["django_hatchet.jobs.job"]
+    assert "django_hatchet.jobs.job" in everything["django_hatchet.jobs.registry"]  # Typing.
     assert "django_hatchet.backends.base" in everything["django_hatchet.runs.handle"]
     assert "django_hatchet.backends.base" not in at_import["django_hatchet.runs.handle"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
@@ -25,6 +25,9 @@ from ..signals import job_enqueued
 from . import outbox
 from .base import BaseBackend, Dispatch
 from .inline import inline_backend
+
+if TYPE_CHECKING:
+    from ..runs.rows import RunRow  # Not at start-up: only find_runs() builds rows.
 
 #: Polling while waiting for a result: from the first interval, growing to the last.
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.05, 1.5, 1.0
@@ -194,6 +197,23 @@ class EngineBackend(BaseBackend):
 
     async def arefresh(self, run: JobRun[Any]) -> None:
         await sync_to_async(self.refresh, thread_sensitive=False)(run)
+
+    def listed(self, row: RunRow) -> JobRun[Any]:
+        """The handle of a job's run that the engine listed (``find_runs()``), in the state
+        it was listed in: no request until it is refreshed."""
+        run: JobRun[Any] = JobRun(row.id, row.job, self)
+        run.engine_run_id = row.engine_id
+        run.summary = row
+        status = RunStatus(row.status)
+        if status is RunStatus.COMPLETED:
+            run.finished(status, result=row.output, skipped=row.skipped or None)
+        elif status is RunStatus.FAILED:
+            run.finished(status, error=failed_error(run, row.error))
+        elif status is RunStatus.CANCELLED:
+            run.cancelled("was cancelled.")
+        else:
+            run.moved_to(status)
+        return run
 
     def _find(self, run: JobRun[Any]) -> bool:
         """Learn the engine's id of a run this handle did not trigger itself."""

@@ -85,9 +85,12 @@ def row_from(summary: Any, jobs_by_workflow: dict[str, str] | None = None) -> Ru
     data = summary.input
     if isinstance(data, dict) and "input" in data:
         data = data["input"]
-    output = summary.output
-    if isinstance(output, dict) and set(output) == {"result"}:
-        output = output["result"]
+    output, skipped = summary.output, ""
+    if isinstance(output, dict) and "result" in output and set(output) <= {"result", "skipped"}:
+        # A job's output, as its worker returns it (worker.execution).
+        output, skipped = output["result"], str(output.get("skipped") or "")
+    elif output == {}:  # Not finished, or a workflow with no outputs yet.
+        output = None
     attempt = getattr(summary, "attempt", None)
     started_at, finished_at = _when(summary.started_at), _when(summary.finished_at)
     return RunRow(
@@ -102,10 +105,11 @@ def row_from(summary: Any, jobs_by_workflow: dict[str, str] | None = None) -> Ru
         duration_ms=summary.duration if started_at and finished_at else None,
         attempts=attempt or (getattr(summary, "retry_count", None) or 0) + 1,
         input=data or None,
-        output=output or None,
+        output=output,
         error=summary.error_message or "",
         object=str(metadata.get(OBJECT_KEY) or ""),
         metadata=metadata,
+        skipped=skipped,
     )
 
 
@@ -126,8 +130,8 @@ def list_runs(query: RunQuery, job_names: Iterable[str]) -> RunPage:
         return RunPage([], 1, 1)
     result = get_client().runs.list(
         since=query.since,
-        until=timezone.now(),
-        offset=(query.page - 1) * query.per_page,
+        until=query.until or timezone.now(),
+        offset=query.start,
         limit=query.per_page,
         statuses=_statuses(query.statuses),
         workflow_ids=list(jobs),
@@ -138,7 +142,8 @@ def list_runs(query: RunQuery, job_names: Iterable[str]) -> RunPage:
     if query.top_level:  # The engine cannot filter on it: this page's, then.
         rows = [r for r in rows if not r.parent]
     rows.sort(key=lambda r: r.created_at or query.since, reverse=True)
-    rows = _with_workers(rows, list(jobs))
+    if query.with_workers:
+        rows = _with_workers(rows, list(jobs))
     pages = (result.pagination.num_pages if result.pagination else None) or 1
     return RunPage(rows, query.page, max(pages, query.page if rows else 1))
 

@@ -10,21 +10,22 @@ metadata on the engine, and ``RunHistoryMixin`` lists the runs of an order on it
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
+
+from ..runs.metadata import object_label
 
 if TYPE_CHECKING:
     from .job import Job
 
 J = TypeVar("J", bound="Job[Any, Any]")
 
-#: Job name -> (model label, lowercased; the parameter that holds the primary key).
-ABOUT: dict[str, tuple[str, str]] = {}
+__all__ = ["about", "object_label"]
 
 
-def about(model: type[models.Model] | str, argument: str) -> Any:
+def about(model: type[models.Model] | str, argument: str) -> Callable[[J], J]:
     """Declare that each run of the job is about the ``model`` instance whose primary key
     the job receives as ``argument``. Put it above ``@job``."""
     if isinstance(model, str):
@@ -45,37 +46,7 @@ def about(model: type[models.Model] | str, argument: str) -> Any:
                 f"@about({model!r}, {argument!r}) on {describe_function(job.func)}: the job "
                 f"has no parameter {argument!r} (it takes {job.signature})."
             )
-        ABOUT[job.name] = (label, argument)
+        job.about = (label, argument)
         return job
 
     return declare
-
-
-def object_label(obj: models.Model) -> str:
-    """``app_label.model:pk``, as runs about ``obj`` carry it."""
-    return f"{obj._meta.label_lower}:{obj.pk}"
-
-
-def label_for(job: Job[Any, Any], args: Any, kwargs: dict[str, Any]) -> str | None:
-    declared = ABOUT.get(job.name)
-    if declared is None:
-        return None
-    label, argument = declared
-    try:
-        bound = job.signature.bind(*args, **kwargs)
-    except TypeError:
-        return None
-    value = bound.arguments.get(argument, inspect.Parameter.empty)
-    if value is inspect.Parameter.empty or value is None:
-        return None
-    return f"{label}:{value}"
-
-
-def payload_label(job: Job[Any, Any], payload: str) -> str | None:
-    """The label of the object a run with this payload is about, if its job declares one."""
-    if job.name not in ABOUT:
-        return None
-    from ..encoding import loads
-
-    call = loads(payload)
-    return label_for(job, call["args"], call["kwargs"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from ..backends import get_backend
@@ -25,8 +25,11 @@ from ..runs.handle import JobRun
 from ..runs.ids import new_run_id
 
 if TYPE_CHECKING:
+    from django.db import models
+
     from ..canvas.signature import Signature
     from .context import JobContext
+    from .query import RunList
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,6 +93,9 @@ class Job(Generic[P, R]):
         # When a call passes exactly these many positional arguments and no keywords, it
         # binds without asking the signature (a fast path for the common delay(a, b)).
         self._plain_arity = _plain_arity(self.signature)
+        #: The model its runs are about, and the parameter with the primary key (``@about``):
+        #: (lowercased model label, parameter), or None.
+        self.about: tuple[str, str] | None = None
         functools.update_wrapper(self, func)
 
     def __repr__(self) -> str:
@@ -113,9 +119,26 @@ class Job(Generic[P, R]):
 
     def object_label(self, payload: str) -> str | None:
         """The model instance a run with this payload is about (``@about``), if any."""
-        from .about import payload_label
+        if self.about is None:
+            return None
+        from ..encoding import loads
 
-        return payload_label(self, payload)
+        call = loads(payload)
+        return self.label_for(call["args"], call["kwargs"])
+
+    def label_for(self, args: Any, kwargs: dict[str, Any]) -> str | None:
+        """``app_label.model:pk`` of the instance a run with these arguments is about."""
+        if self.about is None:
+            return None
+        label, argument = self.about
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError:
+            return None
+        value = bound.arguments.get(argument, inspect.Parameter.empty)
+        if value is inspect.Parameter.empty or value is None:
+            return None
+        return f"{label}:{value}"
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the function now, in this process, like calling it undecorated."""
@@ -226,6 +249,43 @@ class Job(Generic[P, R]):
         backend = get_backend()
         run: JobRun[R] = self.handle_class(new_run_id(), self.name, backend)
         return Dispatch(self, run, payload, run_at, priority or self.options.priority)
+
+    def runs(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        since: datetime | timedelta | None = None,
+        until: datetime | None = None,
+        about: models.Model | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunList:
+        """This job's runs, newest first, as handles: ``find_runs()`` for this job."""
+        from .query import build_query, run_query
+
+        filters = dict(status=status, since=since, until=until, about=about)
+        where = f"{self.name}.runs()"
+        return run_query(build_query(where, self, **filters, limit=limit, offset=offset))
+
+    async def aruns(
+        self,
+        *,
+        status: str | Iterable[str] | None = None,
+        since: datetime | timedelta | None = None,
+        until: datetime | None = None,
+        about: models.Model | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> RunList:
+        """``runs()`` for async code."""
+        from asgiref.sync import sync_to_async
+
+        from .query import build_query, run_query
+
+        filters = dict(status=status, since=since, until=until, about=about)
+        where = f"{self.name}.aruns()"
+        query = build_query(where, self, **filters, limit=limit, offset=offset)
+        return await sync_to_async(run_query, thread_sensitive=False)(query)
 
     def validate_arguments(self, args: tuple[Any, ...] | list[Any], kwargs: dict[str, Any]) -> None:
         """Raise ``ArgumentsRefused`` (a TypeError naming the job; a workflow's, the step) if

@@ -47,19 +47,6 @@ def get_run(run_id: str) -> JobRun[Any]:
             )
         time.sleep(0.5)
         run.refresh()
-    from ..canvas.plan import ORCHESTRATOR
+    from .query import typed
 
-    if run.job_name == ORCHESTRATOR:  # A canvas: its handle has its steps'.
-        from ..canvas.handle import adopt
-
-        return adopt(run)
-    from .registry import registry
-    from .workflow import Workflow
-
-    workflow = registry.get(run.job_name)
-    if isinstance(workflow, Workflow):  # Its result: every step's, by step name.
-        found = workflow.handle_class(run.id, run.job_name, run.backend)
-        found.engine_run_id = run.engine_run_id
-        found.refresh()
-        return found
-    return run
+    return typed(run)

@@ -88,6 +88,7 @@ class Workflow(Job[..., dict[str, Any]]):
     def __init__(self, name: str, options: JobOptions, given: dict[str, Any], module: str):
         self.name = name
         self.options = options
+        self.about: tuple[str, str] | None = None  # @about (Job.about).
         #: The step options the workflow gives as defaults.
         self.step_defaults = {k: v for k, v in given.items() if k in STEP_DEFAULTS}
         self.steps: list[WorkflowStep] = []

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     from ..backends.base import BaseBackend
+    from .rows import RunRow
 
 R = TypeVar("R")
 
@@ -88,6 +89,7 @@ class JobRun(Generic[R]):
         "job_name",
         "result",
         "skipped",
+        "summary",
     )
 
     def __init__(self, id: str, job_name: str, backend: BaseBackend) -> None:
@@ -104,6 +106,9 @@ class JobRun(Generic[R]):
         self.deduplicated = False
         #: Why the run did not call its job (``@job(single_flight=True)``), or None.
         self.skipped: str | None = None
+        #: What ``find_runs()`` listed about the run (its times, attempts, arguments,
+        #: worker), as of the listing; None for a handle from ``.delay()`` or ``get_run()``.
+        self.summary: RunRow | None = None
         self._backend = backend
         self._schedule_id: str | None = None
         # While PENDING: the connection and callback that dispatch the run on commit.

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db import models
+
 #: django-hatchet's id of the run (the handle's ``id``), by which any process finds it.
 RUN_ID_KEY = "django_hatchet_run_id"
 #: The job's name.
@@ -36,3 +41,8 @@ def run_metadata(run_id: str, job_name: str, object_label: str | None) -> dict[s
     if object_label:
         data[OBJECT_KEY] = object_label
     return data
+
+
+def object_label(obj: models.Model) -> str:
+    """``app_label.model:pk``, as the runs about ``obj`` carry it (``OBJECT_KEY``)."""
+    return f"{obj._meta.label_lower}:{obj.pk}"

@@ -6,11 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from datetime import timezone as dt_timezone
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .history import LiveRun
+from typing import Any
 
 #: The statuses the admin filters and counts by (the engine's own).
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
@@ -35,6 +31,8 @@ class RunRow:
     error: str = ""
     object: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Why a completed run did not call its job (``@job(single_flight=True)``), or "".
+    skipped: str = ""
 
     @property
     def parent(self) -> str:
@@ -120,7 +118,7 @@ class EngineState:
 
 @dataclass(frozen=True)
 class RunQuery:
-    """What the runs list asks for."""
+    """What the runs list (and ``find_runs()``) asks for."""
 
     since: datetime
     jobs: tuple[str, ...] = ()
@@ -131,50 +129,15 @@ class RunQuery:
     top_level: bool = False
     page: int = 1
     per_page: int = 25
+    until: datetime | None = None
+    #: The first run to return, counted from the newest; by default that of ``page``.
+    offset: int | None = None
+    #: Name each run's worker (a request per recent worker, which the runs list shows).
+    with_workers: bool = True
 
-
-# Inline runs ------------------------------------------------------------------------------
-# Noted by the inline backend in ``runs.history`` (so that a web process never imports this
-# module, whose dataclasses take milliseconds to build); the rows are built here, when the
-# admin reads them.
-
-
-def live_row(entry: LiveRun) -> RunRow:
-    """The row of an inline run this process noted."""
-    run, status = entry.run, str(entry.run.known_status)
-    error = run.error
-    duration = None
-    if entry.finished is not None:
-        duration = int((entry.finished - (entry.started or entry.finished)) * 1000)
-    return RunRow(
-        id=run.id,
-        engine_id=None,
-        job=entry.job,
-        status=status,
-        created_at=_datetime(entry.created),
-        started_at=_datetime(entry.started),
-        finished_at=_datetime(entry.finished),
-        duration_ms=duration,
-        input=_call(entry.payload),
-        output=run.result if status == "COMPLETED" else None,
-        error=f"{type(error).__name__}: {error}" if error is not None else "",
-    )
-
-
-def _call(payload: str) -> Any:
-    """The arguments of an inline run, from the JSON it was dispatched with."""
-    if not payload:
-        return None
-    import json
-
-    try:
-        return json.loads(payload)
-    except ValueError:
-        return None
-
-
-def _datetime(timestamp: float | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=dt_timezone.utc)
+    @property
+    def start(self) -> int:
+        return self.offset if self.offset is not None else (self.page - 1) * self.per_page
 
 
 def filter_rows(rows: Iterable[RunRow], query: RunQuery) -> list[RunRow]:
@@ -192,6 +155,8 @@ def filter_rows(rows: Iterable[RunRow], query: RunQuery) -> list[RunRow]:
         if query.top_level and row.parent:
             continue
         if row.created_at is not None and row.created_at < query.since:
+            continue
+        if row.created_at is not None and query.until and row.created_at > query.until:
             continue
         found.append(row)
     return found

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 
-from django_hatchet import Concurrency, Idempotency, JobContext, NonRetryable, job
+from django_hatchet import Concurrency, Idempotency, JobContext, NonRetryable, about, job
 
 from .models import Note
 
@@ -207,6 +207,15 @@ async def wait_for_one_event(context: JobContext, key: str) -> dict[str, object]
 @job(takes_context=True)
 async def not_durable_sleeps(context: JobContext) -> None:
     await context.sleep(1)
+
+
+@about(Note, "note_id")
+@job
+def shout_note(note_id: int, fail: bool = False) -> str:
+    """A job about a note (``@about``): its runs are listed on the note's admin page."""
+    if fail:
+        raise JobBroke(f"note {note_id}")
+    return Note.objects.get(pk=note_id).text.upper()
 
 
 from . import workflows  # noqa: E402, F401  (registered with the jobs)
