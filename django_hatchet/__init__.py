@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .jobs.context import JobContext
     from .jobs.query import RunList, afind_runs, aruns_about, find_runs, runs_about
     from .jobs.workflow import Workflow, WorkflowRun, workflow
+    from .runs.progress import Progress
 
 __all__ = [
     "AsyncJob",
@@ -48,6 +49,7 @@ __all__ = [
     "JobTimeout",
     "NonRetryable",
     "Priority",
+    "Progress",
     "Retry",
     "RunList",
     "RunNotFound",
@@ -149,6 +151,7 @@ _CANVAS = {
     "Workflow": "django_hatchet.jobs.workflow",
     "WorkflowRun": "django_hatchet.jobs.workflow",
     "RunList": "django_hatchet.jobs.query",
+    "Progress": "django_hatchet.runs.progress",
     "find_runs": "django_hatchet.jobs.query",
     "afind_runs": "django_hatchet.jobs.query",
     "runs_about": "django_hatchet.jobs.query",

@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from django_hatchet.runs.history import inline_history
+from django_hatchet.runs.progress import Progress
 from django_hatchet.runs.rows import (
     EngineState,
     LogLine,
@@ -84,6 +85,8 @@ class FakeEngine:
     cancelled: list[str] = field(default_factory=list)
     replayed: list[str] = field(default_factory=list)
     queries: list[RunQuery] = field(default_factory=list)
+    #: Progress reports by run id (``context.progress()``).
+    reports: dict[str, Progress] = field(default_factory=dict)
 
     def list_runs(self, query: RunQuery, job_names: Any = ()) -> RunPage:
         self._check()
@@ -100,8 +103,17 @@ class FakeEngine:
         self._check()
         for r in self.rows:
             if run_id in (r.id, r.engine_id):
-                return RunDetail(r, self.logs, [(1, r.status, r.finished_at, "")])
+                attempts = [(1, r.status, r.finished_at, "")]
+                return RunDetail(r, self.logs, attempts, progress=self.reports.get(r.id))
         return None
+
+    def find(self, run_id: str) -> RunRow | None:
+        self._check()
+        return next((r for r in self.rows if run_id in (r.id, r.engine_id)), None)
+
+    def progress(self, rows: Any) -> dict[str, Progress | None]:
+        self._check()
+        return {row.id: self.reports.get(row.id) for row in rows}
 
     def engine_state(self) -> EngineState:
         if not self.answers:
@@ -131,6 +143,8 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEngine]:
     for name in (
         "list_runs",
         "recent_runs",
+        "find",
+        "progress",
         "get_run",
         "engine_state",
         "cancel",

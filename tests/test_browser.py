@@ -30,13 +30,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def server(transactional_db: None) -> Iterator[LiveServer]:
-    """pytest-django's live server, serving the admin's static files: its handler reads
-    ``STATIC_URL`` and ``STATIC_ROOT`` when it starts, and the tests' settings have none (the
-    session's ``live_server`` would fail every request)."""
+def server(transactional_db: None, tmp_path: Path) -> Iterator[LiveServer]:
+    """pytest-django's live server, serving the admin's static files and ours: its handler
+    reads ``STATIC_URL`` and ``STATIC_ROOT`` when it starts, and the tests' settings have none
+    (the session's ``live_server`` would fail every request)."""
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "admin").symlink_to(Path(admin.__file__).parent / "static" / "admin")
+    (static / "django_hatchet").symlink_to(ROOT / "django_hatchet" / "static" / "django_hatchet")
     with override_settings(
         STATIC_URL="/static/",
-        STATIC_ROOT=str(Path(admin.__file__).parent / "static"),
+        STATIC_ROOT=str(static),
         ALLOWED_HOSTS=["localhost", "testserver"],
         HATCHET_ENQUEUE_ON_COMMIT=False,
     ):
@@ -232,3 +236,38 @@ def test_add_a_cron_in_the_admin_in_a_browser(
     assert "no engine (inline)" in row.text
     fits(browser)
     screenshot("admin-crons")
+
+
+def test_a_running_runs_bar_moves_and_the_page_reloads_when_it_ends(
+    server: LiveServer, browser: Any, screenshot: Any, fake_engine: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from django_hatchet.runs.progress import Progress
+    from tests.admin_fixtures import row
+
+    running = row(status="RUNNING", finished_at=None, output=None)
+    fake_engine.rows = [running]
+    fake_engine.reports = {running.id: Progress(1, 4, "reading the file")}
+    log_in(browser, server)
+    browser.get(f"{server.url}/admin/django_hatchet/run/{running.id}/change/")
+    bar = browser.find_element(By.CSS_SELECTOR, "#run-progress progress")
+    assert bar.get_attribute("value") == "25"
+    text = browser.find_element(By.CSS_SELECTOR, "#run-progress .hatchet-progress-text")
+    assert text.text == "1/4 (25 %): reading the file"
+    screenshot("admin-run-progress")
+
+    # The job reports on: the bar follows, without a reload.
+    fake_engine.reports = {running.id: Progress(3, 4, "writing the rows")}
+    WebDriverWait(browser, 10).until(lambda b: "writing" in text.text)
+    assert bar.get_attribute("value") == "75"
+
+    # It ends: the page reloads, and shows the output.
+    from dataclasses import replace
+
+    fake_engine.rows = [replace(running, status="COMPLETED", output={"rows": 4})]
+    fake_engine.reports = {running.id: Progress(4, 4, "done")}
+    WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "run-output"))
+    assert browser.find_element(By.CSS_SELECTOR, "h2 .hatchet-badge").text == "completed"
+    assert "4/4 (100 %): done" in browser.find_element(By.ID, "run-progress").text

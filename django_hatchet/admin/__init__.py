@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
@@ -144,6 +144,7 @@ class RunAdmin(_ReadOnly):
         wrap = self.admin_site.admin_view
         return [
             path("", wrap(self.changelist_view), name="django_hatchet_run_changelist"),
+            path("live/", wrap(self.live_view), name="django_hatchet_run_live"),
             path(
                 "<str:object_id>/change/", wrap(self.change_view), name="django_hatchet_run_change"
             ),
@@ -172,7 +173,7 @@ class RunAdmin(_ReadOnly):
                 request,
                 "Runs",
                 page=page,
-                rows=[runs.row_view(r) for r in page.rows] if page else [],
+                rows=runs.page_rows(page),
                 error=error,
                 params=params,
                 jobs=listed_jobs(),
@@ -213,6 +214,21 @@ class RunAdmin(_ReadOnly):
             "admin/django_hatchet/run_detail.html",
             self.context(request, f"{detail.run.job} run", **runs.detail_view(detail)),
         )
+
+    def live_view(self, request: HttpRequest) -> HttpResponse:
+        """The status and progress of the runs ``?id=...`` (at most 25), as JSON: the run
+        page and the runs list refresh their bars with it while runs are going."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        from . import runs
+
+        ids = request.GET.getlist("id")[: runs.PER_PAGE]
+        try:
+            return JsonResponse({"runs": runs.live_state(ids)})
+        except Exception as exc:  # The engine does not answer: the page keeps its bars.
+            from .display import scrub
+
+            return JsonResponse({"error": scrub(f"{type(exc).__name__}: {exc}")}, status=503)
 
     def action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         if not self.has_change_permission(request):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,7 +23,11 @@ from .display import (
     short_id,
     user_traceback,
 )
-from .source import engine_mode, list_runs, listed_jobs
+from .source import engine_mode, find_rows, list_runs, listed_jobs
+from .source import progress as source_progress
+
+if TYPE_CHECKING:
+    from ..runs.progress import Progress
 
 PER_PAGE = 25
 #: The time ranges the runs list offers: the engine lists runs of one window at a time.
@@ -62,10 +66,13 @@ def query_from(request: HttpRequest, object_label: str = "") -> tuple[RunQuery, 
     return query, params
 
 
-def row_view(row: RunRow) -> dict[str, Any]:
+def row_view(row: RunRow, progress: Progress | None = None) -> dict[str, Any]:
     """What a template shows of a run: every value redacted, never marked safe."""
     return {
         "row": row,
+        "progress": progress_view(progress),
+        # Its bar is refreshed while it runs (static/django_hatchet/live.js).
+        "live": row.status == "RUNNING",
         "input": call_text(row.input),
         "output": short(row.output, 60) if row.output is not None else "",
         "error": error_summary(row.error) if row.status == "FAILED" else "",
@@ -90,6 +97,45 @@ def page_context(query: RunQuery) -> tuple[RunPage | None, str]:
         return None, scrub(f"{type(exc).__name__}: {exc}")
 
 
+#: The runs list asks for the progress of at most this many running runs (a request each).
+LIVE_LIMIT = 10
+
+
+def page_rows(page: RunPage | None) -> list[dict[str, Any]]:
+    """The rows of a page, each running one with its progress."""
+    if page is None:
+        return []
+    running = [row for row in page.rows if row.status == "RUNNING"][:LIVE_LIMIT]
+    try:
+        reports = source_progress(running) if running else {}
+    except Exception:  # The page shows the runs without their bars.
+        reports = {}
+    return [row_view(row, reports.get(row.id)) for row in page.rows]
+
+
+def progress_view(progress: Progress | None) -> dict[str, Any] | None:
+    """A progress report as the bar shows it; redacted like everything shown."""
+    if progress is None:
+        return None
+    return {
+        "done": progress.done,
+        "total": progress.total,
+        "percent": round(progress.percent, 1) if progress.percent is not None else None,
+        "text": scrub(str(progress)),
+        "updated_at": progress.updated_at.isoformat() if progress.updated_at else None,
+    }
+
+
+def live_state(run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each run's status and progress, for the pages' refresh (``RunAdmin.progress_view``)."""
+    rows = find_rows(run_ids)
+    reports = source_progress(rows)
+    return {
+        row.id: {"status": row.status, "progress": progress_view(reports.get(row.id))}
+        for row in rows
+    }
+
+
 def detail_view(detail: RunDetail) -> dict[str, Any]:
     run = detail.run
     error_type = error_message = traceback = ""
@@ -98,6 +144,8 @@ def detail_view(detail: RunDetail) -> dict[str, Any]:
     own_frames, hidden = user_traceback(traceback)
     return {
         "run": run,
+        "progress": progress_view(detail.progress),
+        "live": not run.finished,
         "input": as_json(run.input),
         "output": as_json(run.output),
         "error_type": error_type,

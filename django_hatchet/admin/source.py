@@ -8,6 +8,7 @@ ran itself, kept in a small in-memory ring.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..jobs.registry import registry
 from ..runs.history import inline_history
@@ -21,6 +22,9 @@ from ..runs.rows import (
     filter_rows,
     paginate,
 )
+
+if TYPE_CHECKING:
+    from ..runs.progress import Progress
 
 
 def engine_mode() -> bool:
@@ -57,13 +61,36 @@ def recent_runs(since: datetime, limit: int = 1000) -> tuple[list[RunRow], bool]
 
 def get_run(run_id: str) -> RunDetail | None:
     if not engine_mode():
+        from ..runs.progress import inline_progress
+
         for row in inline_history.rows():
             if row.id == run_id:
-                return RunDetail(row)
+                return RunDetail(row, progress=inline_progress.get(run_id))
         return None
     from ..engine import admin_api
 
     return admin_api.get_run(run_id)
+
+
+def progress(rows: list[RunRow]) -> dict[str, Progress | None]:
+    """The latest progress report of each of these runs (asks the engine for each)."""
+    if not engine_mode():
+        from ..runs.progress import inline_progress
+
+        return {row.id: inline_progress.get(row.id) for row in rows}
+    from ..engine import admin_api
+
+    return admin_api.progress(rows)
+
+
+def find_rows(run_ids: list[str]) -> list[RunRow]:
+    """The runs with these ids, as the list shows them (those found)."""
+    if not engine_mode():
+        wanted = set(run_ids)
+        return [row for row in inline_history.rows() if row.id in wanted]
+    from ..engine import admin_api
+
+    return [row for row in map(admin_api.find, run_ids) if row is not None]
 
 
 def engine_state() -> EngineState:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from ..options import JobOptions, Priority, Steps
     from ..runs.handle import JobRun
+    from ..runs.progress import Progress
 
     # For the type checker only: building a Protocol class costs a web process's start-up.
     class DispatchedJob(Protocol):
@@ -107,6 +108,12 @@ class BaseBackend:
     def run_input(self, run: JobRun[Any]) -> dict[str, Any]:
         """The arguments the run was started with (``{"args": [...], "kwargs": {...}}``)."""
         raise NotImplementedError
+
+    def progress(self, run: JobRun[Any]) -> Progress | None:
+        """The run's latest progress report (inline: kept in this process)."""
+        from ..runs.progress import inline_progress
+
+        return inline_progress.get(run.id)
 
     def refresh(self, run: JobRun[Any]) -> None:
         """Update the run's status, result and error."""

@@ -27,6 +27,7 @@ from .base import BaseBackend, Dispatch
 from .inline import inline_backend
 
 if TYPE_CHECKING:
+    from ..runs.progress import Progress
     from ..runs.rows import RunRow  # Not at start-up: only find_runs() builds rows.
 
 #: Polling while waiting for a result: from the first interval, growing to the last.
@@ -197,6 +198,12 @@ class EngineBackend(BaseBackend):
 
     async def arefresh(self, run: JobRun[Any]) -> None:
         await sync_to_async(self.refresh, thread_sensitive=False)(run)
+
+    def progress(self, run: JobRun[Any]) -> Progress | None:
+        if run.engine_run_id is None and not self._find(run):
+            return None
+        assert run.engine_run_id is not None
+        return runs.latest_progress(run.engine_run_id)
 
     def listed(self, row: RunRow) -> JobRun[Any]:
         """The handle of a job's run that the engine listed (``find_runs()``), in the state

@@ -11,19 +11,20 @@ from django.utils import timezone
 
 from ..runs.ids import CLOCK_SKEW, is_run_id, is_uuid, run_id_time
 from ..runs.metadata import CANVAS_KEY, JOB_KEY, OBJECT_KEY, RUN_ID_KEY
+from ..runs.progress import Progress
+from ..runs.progress import parse as parse_progress
 from ..runs.rows import (
-    EngineState,
     LogLine,
     RunDetail,
     RunPage,
     RunQuery,
     RunRow,
     StepNode,
-    WorkerRow,
     filter_rows,
     paginate,
 )
 from .client import get_client
+from .workers import engine_state, namespace_workers, with_workers, worker_name
 
 __all__ = [
     "cancel",
@@ -31,6 +32,7 @@ __all__ = [
     "find",
     "get_run",
     "list_runs",
+    "progress",
     "recent_runs",
     "replay",
     "row_from",
@@ -38,9 +40,6 @@ __all__ = [
     "tenant_id",
     "workflow_ids",
 ]
-
-#: At most this many workers are asked which runs they ran, for the runs list.
-MAX_WORKER_LOOKUPS = 10
 
 
 def workflow_ids(job_names: Iterable[str]) -> dict[str, str]:
@@ -143,74 +142,9 @@ def list_runs(query: RunQuery, job_names: Iterable[str]) -> RunPage:
         rows = [r for r in rows if not r.parent]
     rows.sort(key=lambda r: r.created_at or query.since, reverse=True)
     if query.with_workers:
-        rows = _with_workers(rows, list(jobs))
+        rows = with_workers(rows, list(jobs))
     pages = (result.pagination.num_pages if result.pagination else None) or 1
     return RunPage(rows, query.page, max(pages, query.page if rows else 1))
-
-
-def _with_workers(rows: list[RunRow], ids: list[str]) -> list[RunRow]:
-    """Name the worker of each run: the list does not say, so ask each recent worker."""
-    from dataclasses import replace
-
-    if not rows:
-        return rows
-    client = get_client()
-    oldest = min(r.created_at for r in rows if r.created_at) - timedelta(seconds=1)
-    newest = max(r.created_at for r in rows if r.created_at) + timedelta(seconds=1)
-    by_run: dict[str, str] = {}
-    for worker in _namespace_workers(client)[:MAX_WORKER_LOOKUPS]:
-        if worker.last_heartbeat_at and worker.last_heartbeat_at < oldest:
-            continue
-        ran = client.runs.list(
-            since=oldest,
-            until=newest,
-            workflow_ids=ids,
-            worker_id=worker.metadata.id,
-            limit=len(rows) * 2,
-            include_payloads=False,
-        )
-        for summary in ran.rows or []:
-            by_run[summary.workflow_run_external_id] = _worker_name(client, worker.name)
-    return [replace(r, worker=by_run.get(r.engine_id or "", "")) for r in rows]
-
-
-WORKERS_PAGE = 500
-
-
-def _all_workers(client: Any) -> list[Any]:
-    """Every worker of the tenant: the engine lists 50 a page unless told otherwise, and a
-    tenant that many test runs or deploys have used has more than that."""
-    from hatchet_sdk.clients.rest.api.worker_api import WorkerApi
-
-    rows: list[Any] = []
-    with client.workers.client() as api:
-        for page in range(20):
-            got = (
-                WorkerApi(api)
-                .worker_list(
-                    tenant=client.workers.client_config.tenant_id,
-                    offset=page * WORKERS_PAGE,
-                    limit=WORKERS_PAGE,
-                )
-                .rows
-                or []
-            )
-            rows += got
-            if len(got) < WORKERS_PAGE:
-                break
-    return rows
-
-
-def _namespace_workers(client: Any) -> list[Any]:
-    namespace = client.namespace
-    workers = [w for w in _all_workers(client) if w.name.startswith(namespace)]
-    workers.sort(key=lambda w: w.last_heartbeat_at or datetime.min, reverse=True)
-    return workers
-
-
-def _worker_name(client: Any, name: str) -> str:
-    namespace = client.namespace
-    return name[len(namespace) :] if namespace and name.startswith(namespace) else name
 
 
 def recent_runs(since: datetime, limit: int, job_names: Iterable[str]) -> tuple[list[RunRow], bool]:
@@ -262,9 +196,15 @@ def get_run(run_id: str) -> RunDetail | None:
     logs: list[LogLine] = []
     attempts: list[tuple[int, str, datetime | None, str]] = []
     worker = ""
-    names = {w.metadata.id: _worker_name(client, w.name) for w in _namespace_workers(client)}
+    names = {w.metadata.id: worker_name(client, w.name) for w in namespace_workers(client)}
+    progress: Progress | None = None
     for task in details.tasks or []:
         for line in client.logs.list(task.task_external_id).rows or []:
+            report = parse_progress(line.message, line.created_at)
+            if report is not None:  # Shown as the progress bar, not as a line.
+                if progress is None or line.created_at >= (progress.updated_at or line.created_at):
+                    progress = report
+                continue
             logs.append(
                 LogLine(
                     created_at=line.created_at,
@@ -293,12 +233,12 @@ def get_run(run_id: str) -> RunDetail | None:
     attempts.sort(key=lambda a: (a[0], a[2] or row.created_at or timezone.now()))
     logs.sort(key=lambda line: line.created_at)
     if not worker:
-        worker = _with_workers([row], [details.run.workflow_id])[0].worker
+        worker = with_workers([row], [details.run.workflow_id])[0].worker
     run = row_from(details.run)
     from dataclasses import replace
 
     run = replace(run, id=row.id, attempts=max(row.attempts, run.attempts), worker=worker)
-    return RunDetail(run, logs, attempts, _steps(details))
+    return RunDetail(run, logs, attempts, _steps(details), progress)
 
 
 def _steps(details: Any) -> list[StepNode]:
@@ -344,29 +284,11 @@ def step_runs(canvas_ids: Iterable[str], since: datetime) -> list[RunRow]:
     return rows
 
 
-def engine_state() -> EngineState:
-    """Whether the engine answers, and the workers of this namespace."""
-    client = get_client()
-    try:
-        workers = _namespace_workers(client)
-    except Exception as exc:
-        return EngineState(answers=False, error=f"{type(exc).__name__}: {exc}")
-    return EngineState(
-        answers=True,
-        workers=[
-            WorkerRow(
-                name=_worker_name(client, w.name),
-                status=w.status.value if w.status else "",
-                last_heartbeat_at=w.last_heartbeat_at,
-                slots=", ".join(
-                    f"{c.limit - (c.available or 0)}/{c.limit}"
-                    for c in (w.slot_config or {}).values()
-                    if c.limit is not None
-                ),
-            )
-            for w in workers
-        ],
-    )
+def progress(rows: Iterable[RunRow]) -> dict[str, Progress | None]:
+    """The latest progress report of each of these runs, by run id."""
+    from .runs import latest_progress
+
+    return {row.id: latest_progress(row.engine_id) if row.engine_id else None for row in rows}
 
 
 def cancel(engine_ids: list[str]) -> None:

@@ -11,6 +11,7 @@ import grpc
 from hatchet_sdk.utils.typing import JSONSerializableMapping
 
 from ..runs.metadata import JOB_KEY, RUN_ID_KEY
+from ..runs.progress import MARKER, Progress, parse
 from .client import TooLarge, get_client
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "delete_schedule",
     "find_run",
     "find_schedule",
+    "latest_progress",
     "parse_error",
     "run_details",
     "run_input",
@@ -85,6 +87,37 @@ def run_details(engine_run_id: str) -> Details | None:
     failed = next(((n, t.error) for n, t in details.task_runs.items() if t.error), (None, None))
     outputs = {name: task.output for name, task in details.task_runs.items()}
     return Details(details.status.name, outputs, *failed)
+
+
+def latest_progress(engine_run_id: str) -> Progress | None:
+    """The run's latest ``context.progress()`` report: the newest progress line of its
+    tasks' logs (one request a task, searched by the engine)."""
+    from hatchet_sdk.clients.rest.api.log_api import LogApi
+    from hatchet_sdk.clients.rest.models.v1_log_line_order_by_direction import (
+        V1LogLineOrderByDirection,
+    )
+
+    from hatchet_sdk.clients.rest.exceptions import NotFoundException
+
+    client = get_client()
+    found: list[Progress] = []
+    try:
+        tasks = client.runs.get(engine_run_id).tasks or []
+    except NotFoundException:  # Not written yet: the engine writes a new run a moment later.
+        return None
+    for task in tasks:
+        with client.logs.client() as api:
+            lines = LogApi(api).v1_log_line_list(
+                task=task.task_external_id,
+                search=MARKER,
+                order_by_direction=V1LogLineOrderByDirection.DESC,
+                limit=1,
+            )
+        for row in lines.rows or []:
+            report = parse(row.message, row.created_at)
+            if report is not None:
+                found.append(report)
+    return max(found, key=lambda p: p.updated_at or datetime.min) if found else None
 
 
 def run_input(engine_run_id: str) -> dict[str, Any]:

@@ -23,6 +23,38 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("django_hatchet.jobs")
 
+#: On an engine, at most one progress report is sent in this many seconds.
+PROGRESS_INTERVAL = 0.5
+#: A progress message longer than this is cut.
+PROGRESS_MESSAGE_LIMIT = 500
+
+
+def _checked_progress(done: Any, total: Any, message: Any) -> tuple[float, float | None, str]:
+    """``progress()``'s arguments, checked: a clear error for each mistake."""
+    for name, value in (("done", done), ("total", total)):
+        if value is None and name == "total":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(
+                f"context.progress(): {name} must be a number, not {type(value).__name__}."
+            )
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"context.progress(): {name} must be a finite number, not {value}.")
+    if done < 0:
+        raise ValueError(f"context.progress(): done must be 0 or more, not {done}.")
+    if total is not None and total <= 0:
+        raise ValueError(
+            f"context.progress(): total must be more than 0, not {total} (leave it out when "
+            "the total is not known)."
+        )
+    if total is not None and done > total:
+        raise ValueError(f"context.progress(): done ({done}) is more than total ({total}).")
+    if not isinstance(message, str):
+        raise TypeError(f"context.progress(): message must be a str, not {type(message).__name__}.")
+    if len(message) > PROGRESS_MESSAGE_LIMIT:
+        message = message[: PROGRESS_MESSAGE_LIMIT - 1] + "…"
+    return float(done), float(total) if total is not None else None, message
+
 
 class JobContext:
     """The run a job's function is executing: its ids, its attempt, and its log."""
@@ -46,6 +78,9 @@ class JobContext:
         self.hatchet = hatchet
         # Events sent from this time on count for the next wait (see wait_for_first).
         self._since: datetime | None = None
+        # Progress: when the last report went to the engine, and one held back since.
+        self._progress_sent = 0.0
+        self._progress_held: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -170,6 +205,45 @@ class JobContext:
         if value < 0:
             raise ValueError(f"context.{where}(): {what} must be 0 or more, not {value}.")
         return float(value)
+
+    # Progress --------------------------------------------------------------------------------
+
+    def progress(self, done: float, total: float | None = None, message: str = "") -> None:
+        """Report how far the run has got: ``done`` of ``total`` (leave it out when unknown),
+        with a message. Any process reads it from the run's handle (``run.progress``), and
+        the admin shows it as a bar. Call it as often as you like: on an engine, reports
+        closer than ``PROGRESS_INTERVAL`` apart are held back, and the last one is sent when
+        the next may be, and when the job returns or raises."""
+        from ..runs.progress import Progress
+
+        report = Progress(*_checked_progress(done, total, message), attempt=self.attempt)
+        if self.hatchet is None:  # Inline: kept in this process for the run's handle.
+            from ..runs.progress import inline_progress
+
+            inline_progress.note(self.run_id, report)
+            return
+        import time
+
+        now = time.monotonic()
+        finished = report.total is not None and report.done >= report.total
+        if finished or now - self._progress_sent >= PROGRESS_INTERVAL:
+            self._send_progress(report, now)
+        else:
+            self._progress_held = report
+
+    def flush_progress(self) -> None:
+        """Send the report held back, if any (the worker calls it when the job ends)."""
+        if self._progress_held is not None:
+            import time
+
+            self._send_progress(self._progress_held, time.monotonic())
+
+    def _send_progress(self, report: Any, now: float) -> None:
+        from ..runs.progress import line
+
+        self._progress_sent, self._progress_held = now, None
+        logger.debug("%s [%s]: progress %s", self.job.name, self.run_id, report)
+        self.hatchet.log(line(report))
 
     def log(self, message: str) -> None:
         """Write a line to the run's log in Hatchet (and to the ``django_hatchet.jobs`` logger)."""

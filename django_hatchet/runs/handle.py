@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     from ..backends.base import BaseBackend
+    from .progress import Progress
     from .rows import RunRow
 
 R = TypeVar("R")
@@ -121,6 +122,21 @@ class JobRun(Generic[R]):
     def status(self) -> RunStatus:
         """The run's current status (asks the engine while the run is unfinished)."""
         return self.refresh()
+
+    @property
+    def progress(self) -> Progress | None:
+        """The latest report of the job's ``context.progress()`` (asks the engine; inline,
+        this process's), or None when it has reported none."""
+        self._check_commit()
+        if self._waits_for_commit():
+            return None
+        return self._backend.progress(self)
+
+    async def aprogress(self) -> Progress | None:
+        """``progress``, for async code."""
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(lambda: self.progress, thread_sensitive=False)()
 
     def refresh(self) -> RunStatus:
         """Update ``status``, ``result`` and ``error`` from wherever the run lives."""

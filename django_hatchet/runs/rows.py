@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 #: The statuses the admin filters and counts by (the engine's own).
 STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
@@ -86,6 +89,8 @@ class RunDetail:
     attempts: list[tuple[int, str, datetime | None, str]] = field(default_factory=list)
     #: A workflow's steps, from the engine's shape of its run (empty for a job's run).
     steps: list[StepNode] = field(default_factory=list)
+    #: The latest ``context.progress()`` report (its lines are not in ``logs``).
+    progress: Progress | None = None
 
 
 @dataclass(frozen=True)

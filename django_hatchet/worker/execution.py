@@ -99,6 +99,12 @@ def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception) -> Excepti
     return exc
 
 
+def _flush_progress(job: Runnable, args: list[Any]) -> None:
+    """Send the progress report the job's context held back (``context.progress``)."""
+    if job.takes_context and args and isinstance(args[0], JobContext):
+        args[0].flush_progress()
+
+
 def _generation(job: Runnable, attempt: int) -> int:
     """What the ids of the runs a run enqueues are derived from, besides its id: a job's
     attempt (a retry enqueues new runs); for a durable job, none (the engine replays a durable
@@ -127,6 +133,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     raise
                 raise error from exc
             finally:
+                _flush_progress(job, args)
                 done_enqueuing(enqueuing)
                 if lock is not None:
                     await sync_to_async(lock.__exit__)(None, None, None)
@@ -153,6 +160,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     raise
                 raise error from exc
             finally:
+                _flush_progress(job, args)
                 done_enqueuing(enqueuing)
                 if lock is not None:
                     lock.__exit__(None, None, None)

@@ -218,4 +218,25 @@ def shout_note(note_id: int, fail: bool = False) -> str:
     return Note.objects.get(pk=note_id).text.upper()
 
 
+@job(takes_context=True)
+def count_up(context: JobContext, total: int | None, steps: int = 4) -> int:
+    """Report each of ``steps`` steps, of ``total`` (None: a total it does not know)."""
+    for done in range(1, steps + 1):
+        context.progress(done, total, f"step {done}")
+    return steps
+
+
+@job(takes_context=True, timeout=120)
+def progress_then_wait(context: JobContext, key: str, total: int = 10) -> int:
+    """Report 3 of ``total``, then wait (up to 60 s) for a note with the text ``key``; then
+    report each of the rest, as fast as it can (most held back: the last one arrives)."""
+    context.progress(3, total, "waiting for the note")
+    deadline = time.monotonic() + 60
+    while not Note.objects.filter(text=key).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for done in range(4, total + 1):
+        context.progress(done, total, f"item {done}")
+    return total
+
+
 from . import workflows  # noqa: E402, F401  (registered with the jobs)
