@@ -93,11 +93,10 @@ def latest_progress(engine_run_id: str) -> Progress | None:
     """The run's latest ``context.progress()`` report: the newest progress line of its
     tasks' logs (one request a task, searched by the engine)."""
     from hatchet_sdk.clients.rest.api.log_api import LogApi
+    from hatchet_sdk.clients.rest.exceptions import NotFoundException
     from hatchet_sdk.clients.rest.models.v1_log_line_order_by_direction import (
         V1LogLineOrderByDirection,
     )
-
-    from hatchet_sdk.clients.rest.exceptions import NotFoundException
 
     client = get_client()
     found: list[Progress] = []
