@@ -47,3 +47,12 @@ HATCHET_RATE_LIMITS = {"tests-per-second": (1, "second")}
 HATCHET_CRONS = {
     "nightly-sum": {"job": "tests.testapp.tasks.add", "schedule": "0 3 * * *", "args": [1, 2]},
 }
+
+# A logger the project keeps out of the root logger's handlers (as testproject's LOGGING does):
+# a job's lines on it still reach its run's log on the engine (django_hatchet.engine.capture).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"quiet": {"class": "logging.NullHandler"}},
+    "loggers": {"tests.quiet": {"handlers": ["quiet"], "level": "INFO", "propagate": False}},
+}

@@ -322,3 +322,71 @@ def test_a_failed_workflow_retried_from_the_admin_runs_its_steps_again(
         timeout=60,
     ), graph_nodes(run_page(operator, run.id))
     assert page_status(run_page(operator, run.id)) == "COMPLETED"
+
+
+def _cell(page: str, header: str) -> str:
+    found = re.search(rf"<tr><th>{header}</th><td[^>]*>(.*?)</td></tr>", page, re.S)
+    assert found, header
+    return html.unescape(found.group(1)).strip()
+
+
+def _listed(client: Client, run_id: str) -> dict[str, str]:
+    """The enqueued time and duration of the run in the runs list."""
+    page = client.get(RUNS, {"job": "tests.testapp.tasks.fail"}).content.decode()
+    row = page.split(f'<tr class="hatchet-run" data-run-id="{run_id}">')[1].split("</tr>")[0]
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in row.split("<td")[1:]]
+    return {"enqueued": cells[4].split(">")[-1].strip(), "duration": cells[5].split(">")[-1]}
+
+
+@on_engine
+def test_a_retried_runs_page_keeps_its_enqueue_time_and_agrees_with_the_list(worker, operator):
+    failed = tasks.fail.delay("boom")
+    with pytest.raises(Exception, match="boom"):
+        failed.get(timeout=60)
+    assert wait_for(lambda: listed_status(operator, failed.id, status="FAILED") == "FAILED")
+    first = run_page(operator, failed.id)
+    enqueued = _cell(first, "Enqueued")
+    time.sleep(1.5)  # The retry comes in another second than the enqueue.
+    assert operator.post(f"{RUNS}{failed.id}/retry/").status_code == 302
+    assert wait_for(
+        lambda: (
+            _cell(run_page(operator, failed.id), "Attempts") == "2"
+            and page_status(run_page(operator, failed.id)) == "FAILED"
+        ),
+        timeout=60,
+    )
+    page = run_page(operator, failed.id)
+    # Enqueued is still the enqueue's time, not the retry's.
+    assert _cell(page, "Enqueued") == enqueued
+    # The page's duration is the list's, and is a duration.
+    listed = _listed(operator, failed.id)
+    assert listed["enqueued"] in enqueued  # "m-d H:i:s" in "Y-m-d H:i:s T".
+    assert _cell(page, "Duration") == listed["duration"]
+    assert "-" not in _cell(page, "Duration")
+    # Each attempt's events have their times.
+    table = page.split("<h2>Attempts</h2>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td[^>]*>([^<]*)</td>", table)
+    assert rows, table
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", when) for _, _, when in rows), rows
+    events = [(n, what) for n, what, _ in rows]
+    assert ("1", "failed") in events
+    assert ("1", "retried (replayed)") in events
+    assert ("2", "failed") in events
+    assert events.index(("1", "failed")) < events.index(("2", "failed"))
+
+
+@on_engine
+def test_a_jobs_log_lines_reach_its_page_whatever_the_loggers_propagation(worker, operator):
+    # tests.settings gives "tests.quiet" "propagate": False, as testproject does its loggers.
+    run = tasks.log_both_ways.delay("hello")
+    run.get(timeout=60)
+
+    def log() -> str:
+        page = run_page(operator, run.id)
+        section = page.split("<h2>Log</h2>")[1].split("</div>")[0]
+        return section if "quiet: hello" in section and "loud: hello" in section else ""
+
+    section = wait_for(log, timeout=30)
+    assert section, run_page(operator, run.id)
+    assert str(section).count("quiet: hello") == 1
+    assert str(section).count("loud: hello") == 1

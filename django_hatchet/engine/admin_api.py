@@ -187,6 +187,31 @@ def find(run_id: str) -> RunRow | None:
     return row_from(details.run)
 
 
+#: Task events the attempts table leaves out: steps of the engine's dispatch.
+QUIET_EVENTS = frozenset({"ASSIGNED", "SENT_TO_WORKER", "ACKNOWLEDGED", "CREATED"})
+#: How the attempts table words the others (else: lowercased, "_" as spaces).
+EVENT_WORDS = {
+    "FINISHED": "completed",
+    "RETRIED_BY_USER": "retried (replayed)",
+    "REQUEUED_NO_WORKER": "requeued: no worker",
+    "REQUEUED_RATE_LIMIT": "requeued: rate limit",
+}
+
+
+def _task_events(client: Any, tasks: list[Any]) -> list[Any]:
+    """The events of each task of a run, oldest first (the run's record has none on this
+    engine): queued, started, failed, retried... with their times."""
+    from hatchet_sdk.clients.rest.api.task_api import TaskApi
+
+    events: list[Any] = []
+    for task in tasks:
+        with client.runs.client() as api:
+            events += (
+                TaskApi(api).v1_task_event_list(task=task.task_external_id, limit=500).rows or []
+            )
+    return sorted(events, key=lambda e: (e.timestamp, e.id))
+
+
 def get_run(run_id: str) -> RunDetail | None:
     row = find(run_id)
     if row is None or row.engine_id is None:
@@ -213,21 +238,28 @@ def get_run(run_id: str) -> RunDetail | None:
                     level=line.level.value if line.level else "",
                 )
             )
-    for event in details.task_events or []:
+    several = len(details.tasks or []) > 1
+    for event in details.task_events or _task_events(client, details.tasks or []):
+        kind = event.event_type.value
+        if kind in QUIET_EVENTS:
+            continue
+        message = event.error_message or event.message or ""
+        if several and getattr(event, "task_display_name", None):
+            message = f"{event.task_display_name}: {message}".rstrip(": ")
         attempts.append(
             (
                 event.attempt or (event.retry_count or 0) + 1,
-                event.event_type.value,
+                EVENT_WORDS.get(kind, kind.replace("_", " ").lower()),
                 event.timestamp,
-                event.error_message or event.message,
+                message,
             )
         )
         if event.worker_id:
             worker = names.get(event.worker_id, event.worker_id)
-    if not attempts:  # This engine keeps no task events: each attempt's outcome is known.
+    if not attempts:  # No events: each attempt's outcome is known, not when.
         final = max(row.attempts, 1)
         attempts = [
-            (n, row.status if n == final else "FAILED (retried)", None, "")
+            (n, row.status.lower() if n == final else "failed (retried)", None, "")
             for n in range(1, final + 1)
         ]
     attempts.sort(key=lambda a: (a[0], a[2] or row.created_at or timezone.now()))
@@ -237,7 +269,19 @@ def get_run(run_id: str) -> RunDetail | None:
     run = row_from(details.run)
     from dataclasses import replace
 
-    run = replace(run, id=row.id, attempts=max(row.attempts, run.attempts), worker=worker)
+    # The times are the list's, so that the page and the list agree: the run's own record
+    # says "created" when it was last replayed, and counts the workflow's overhead in its
+    # duration; the list's are those of the enqueue and of the last attempt.
+    run = replace(
+        run,
+        id=row.id,
+        created_at=row.created_at,
+        started_at=row.started_at or run.started_at,
+        finished_at=row.finished_at if row.started_at else run.finished_at,
+        duration_ms=row.duration_ms if row.started_at else run.duration_ms,
+        attempts=max(row.attempts, run.attempts),
+        worker=worker,
+    )
     return RunDetail(run, logs, attempts, _steps(details), progress)
 
 

@@ -101,6 +101,9 @@ def start_worker(
     """
     import signal
 
+    from .capture import capture_unpropagated
+
+    capture_unpropagated()  # The job's lines of loggers that do not reach the root logger.
     tasks = tasks_for(jobs)
     if not healthcheck:
         get_client().config.healthcheck.enabled = False

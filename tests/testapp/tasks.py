@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from datetime import timedelta
@@ -216,6 +217,13 @@ def shout_note(note_id: int, fail: bool = False) -> str:
     if fail:
         raise JobBroke(f"note {note_id}")
     return Note.objects.get(pk=note_id).text.upper()
+
+
+@job
+def log_both_ways(text: str) -> None:
+    """A line on a logger that propagates to the root, and one on one that does not."""
+    logging.getLogger("tests.loud").warning("loud: %s", text)
+    logging.getLogger("tests.quiet").info("quiet: %s", text)
 
 
 @job(takes_context=True)
