@@ -300,3 +300,53 @@ def test_the_sdks_healthcheck_is_served_by_the_worker_not_fought_over(start_work
     assert "address already in use" not in output.lower(), output
     assert "Errno 98" not in output, output
     assert worker.process.poll() is None, output
+
+
+@pytest.mark.usefixtures("dispatch_at_once")
+def test_one_line_per_attempt_in_the_workers_output(worker):
+    import re
+    import uuid
+
+    from django_hatchet import JobFailed
+
+    message = f"boom-{uuid.uuid4().hex[:8]}"
+    failed = tasks.fail.delay(message)
+    with pytest.raises(JobFailed):
+        failed.get(timeout=60)
+    done = tasks.add.delay(2, 2)
+    assert done.get(timeout=60) == 4
+    assert wait_for(lambda: done.id in worker.output())
+    lines = worker.output().splitlines()
+    # The failure: one line, at ERROR, in Django's format; no traceback (that is at DEBUG).
+    about_it = [line for line in lines if message in line]
+    assert len(about_it) == 1, about_it
+    assert re.fullmatch(
+        r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] ERROR django_hatchet\.worker: "
+        rf"tests\.testapp\.tasks\.fail run {failed.id} failed on attempt 1 of 1 in \d+ ms: "
+        rf"JobBroke: {message}; no retries left\.",
+        about_it[0],
+    ), about_it[0]
+    # The run that completed: one line, at INFO, that a grep for its id finds.
+    [completed] = [line for line in lines if done.id in line]
+    assert re.search(
+        rf"INFO django_hatchet\.worker: tests\.testapp\.tasks\.add run {done.id} completed in "
+        r"\d+ ms \(attempt 1\)\.$",
+        completed,
+    ), completed
+    # The SDK's own lines about each run are left out.
+    assert not [
+        line for line in lines if "finished step run:" in line or "failed step run:" in line
+    ]
+
+
+def test_a_retried_attempt_is_a_warning(worker):
+    run = tasks.flaky.delay(2)  # Fails on its first attempt, completes on its second.
+    assert run.get(timeout=60)
+    assert wait_for(lambda: f"run {run.id} completed" in worker.output())
+    lines = [line for line in worker.output().splitlines() if run.id in line]
+    assert any(
+        "WARNING django_hatchet.worker:" in line
+        and "failed on attempt 1 of 4" in line
+        and "the engine retries it." in line
+        for line in lines
+    ), lines

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -57,3 +59,57 @@ def test_banner():
 def test_worker_keeps_only_the_crons_of_its_jobs():
     assert [c.name for c in Worker(jobs=[tasks.add]).crons] == ["nightly-sum"]
     assert Worker(jobs=[tasks.echo]).crons == []
+
+
+def test_the_workers_output_leaves_the_sdks_run_lines_out(monkeypatch):
+    import io
+    import logging
+
+    from django_hatchet.worker import report
+
+    sdk, ours = logging.getLogger("hatchet"), logging.getLogger("django_hatchet")
+    monkeypatch.setattr(sdk, "filters", [])
+    monkeypatch.setattr(ours, "handlers", [])
+    monkeypatch.setattr(ours, "level", logging.NOTSET)
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    out = io.StringIO()
+    report.configure(1, out)
+    record = logging.LogRecord(
+        "hatchet", logging.ERROR, __file__, 1, "failed step run: x/y", (), None
+    )
+    assert not sdk.filters[0].filter(record)
+    started = logging.LogRecord(
+        "hatchet", logging.INFO, __file__, 1, "'w' started, waiting for tasks...", (), None
+    )
+    assert sdk.filters[0].filter(started)  # Its start-up lines stay (runworker's readiness).
+    report.completed("shop.send", "01a2", 1, 0.0)
+    assert re.fullmatch(
+        r"\[\d{4}-\d\d-\d\d [\d:,]+\] INFO django_hatchet\.worker: shop\.send run 01a2 "
+        r"completed in [\d.]+ m?s \(attempt 1\)\.\n",
+        out.getvalue(),
+    ), out.getvalue()
+
+
+def test_the_workers_output_uses_the_projects_logging_when_it_has_some(monkeypatch):
+    import io
+    import logging
+
+    from django_hatchet.worker import report
+
+    ours = logging.getLogger("django_hatchet")
+    projects = logging.StreamHandler(io.StringIO())
+    monkeypatch.setattr(ours, "handlers", [projects])
+    report.configure(1, io.StringIO())
+    assert ours.handlers == [projects]  # Its own: nothing added.
+
+
+def test_verbosity_3_keeps_the_sdks_lines(monkeypatch):
+    import logging
+
+    from django_hatchet.worker import report
+
+    sdk = logging.getLogger("hatchet")
+    monkeypatch.setattr(sdk, "filters", [])
+    monkeypatch.setattr(logging.getLogger("django_hatchet"), "handlers", [logging.NullHandler()])
+    report.configure(3)
+    assert sdk.filters == []

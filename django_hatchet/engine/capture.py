@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 
-#: Loggers whose lines are never forwarded here: the SDK's own (a warning it logs about its
-#: full queue would go back into the queue), and ours (``context.log`` sends its line itself).
-SKIPPED = ("hatchet_sdk", "django_hatchet", "grpc")
+#: Loggers whose lines are never forwarded here: the SDK's own (``hatchet``: a warning it logs
+#: about its full queue would go back into the queue), and ours (``context.log`` sends its
+#: line itself; the worker's report of each attempt is about the run, not of it).
+SKIPPED = ("hatchet", "hatchet_sdk", "django_hatchet", "grpc")
 
 
 class RunLogForwarder(logging.Handler):

@@ -30,12 +30,13 @@ def start_durable(
     labels: dict[str, str | int],
     job_names: list[str],
     drain_timeout: float,
+    verbosity: int = 1,
 ) -> Any:
     """Start the durable worker for these durable jobs (and the canvas orchestrator)."""
     context = multiprocessing.get_context("spawn")  # No fork of a process holding gRPC channels.
     process = context.Process(
         target=main,
-        args=(name + SUFFIX, slots, labels, job_names, drain_timeout, os.getpid()),
+        args=(name + SUFFIX, slots, labels, job_names, drain_timeout, os.getpid(), verbosity),
         name=name + SUFFIX,
     )
     process.start()
@@ -49,6 +50,7 @@ def main(
     job_names: list[str],
     drain_timeout: float,
     parent: int,
+    verbosity: int = 1,
 ) -> None:
     """The durable worker process: set Django up, then run the durable tasks until stopped."""
     import django
@@ -56,6 +58,9 @@ def main(
     django.setup()
     from ..engine import worker
     from ..jobs.registry import registry
+    from . import report
+
+    report.configure(verbosity)
 
     stopping = threading.Event()
     threading.Thread(target=_stop_without, args=(parent, stopping), daemon=True).start()

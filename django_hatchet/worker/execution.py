@@ -8,6 +8,7 @@ on the thread that runs it, as Django does around a request.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from ..runs.handle import RunStatus
 from ..runs.ids import done_enqueuing, enqueuing_from
 from ..runs.metadata import RUN_ID_KEY
 from ..signals import job_finished, job_started
+from . import report
 
 logger = logging.getLogger("django_hatchet")
 
@@ -68,13 +70,15 @@ def _start(job: Runnable, input: Any, ctx: Context) -> tuple[list[Any], dict[str
     return args, kwargs, run_id, attempt
 
 
-def _finish(job: Runnable, run_id: str, attempt: int, value: Any) -> dict[str, Any]:
+def _finish(job: Runnable, run_id: str, attempt: int, value: Any, started: float) -> dict[str, Any]:
     try:
         result = round_trip(value)
     except (TypeError, ValueError):
         error = return_value_error(job.name, value)
+        report.failed(job.name, run_id, attempt, attempt, error, started, retried=False)
         job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=error)
         raise error from None
+    report.completed(job.name, run_id, attempt, started)
     job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None)
     # Hatchet's task output must be an object.
     return {"result": result}
@@ -89,12 +93,16 @@ def _skipped(job: Runnable, run_id: str, attempt: int, ctx: Context) -> dict[str
     return {"result": None, "skipped": reason}
 
 
-def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception) -> Exception:
+def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception, started: float) -> Exception:
     """Report the failure; return what to raise to the SDK."""
-    job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc)
-    if isinstance(exc, NonRetryable) or (
+    final = isinstance(exc, NonRetryable) or (
         job.options.retry_on is not None and not isinstance(exc, (Retry, *job.options.retry_on))
-    ):
+    )
+    attempts = max(job.options.retries + 1, attempt)  # A replay adds attempts.
+    retried = not final and attempt < attempts
+    report.failed(job.name, run_id, attempt, attempts, exc, started, retried)
+    job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc)
+    if final:
         return NonRetryableException(f"{type(exc).__name__}: {exc}")
     return exc
 
@@ -118,6 +126,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
     if job.is_async:
 
         async def run_async(input: Any, ctx: Context) -> dict[str, Any]:
+            started = time.monotonic()
             args, kwargs, run_id, attempt = _start(job, input, ctx)
             await sync_to_async(prepare_connections)()
             IN_FLIGHT.add((job.name, run_id))
@@ -128,7 +137,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     return _skipped(job, run_id, attempt, ctx)
                 value = await job.func(*args, **kwargs)
             except Exception as exc:
-                error = _failed(job, run_id, attempt, exc)
+                error = _failed(job, run_id, attempt, exc, started)
                 if error is exc:
                     raise
                 raise error from exc
@@ -139,12 +148,13 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     await sync_to_async(lock.__exit__)(None, None, None)
                 IN_FLIGHT.discard((job.name, run_id))
                 await sync_to_async(close_old_connections)()
-            return _finish(job, run_id, attempt, value)
+            return _finish(job, run_id, attempt, value, started)
 
         task: Callable[[Any, Context], Awaitable[dict[str, Any]] | dict[str, Any]] = run_async
     else:
 
         def run_sync(input: Any, ctx: Context) -> dict[str, Any]:
+            started = time.monotonic()
             args, kwargs, run_id, attempt = _start(job, input, ctx)
             prepare_connections()
             IN_FLIGHT.add((job.name, run_id))
@@ -155,7 +165,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     return _skipped(job, run_id, attempt, ctx)
                 value = job.func(*args, **kwargs)
             except Exception as exc:
-                error = _failed(job, run_id, attempt, exc)
+                error = _failed(job, run_id, attempt, exc, started)
                 if error is exc:
                     raise
                 raise error from exc
@@ -166,7 +176,7 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
                     lock.__exit__(None, None, None)
                 IN_FLIGHT.discard((job.name, run_id))
                 close_old_connections()
-            return _finish(job, run_id, attempt, value)
+            return _finish(job, run_id, attempt, value, started)
 
         task = run_sync
     task.__name__ = task.__qualname__ = job.name.replace(".", "_").replace("-", "_")

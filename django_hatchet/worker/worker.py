@@ -134,6 +134,7 @@ class Worker:
         connect_attempts: int | None = None,
         relay: bool = True,
         drain_timeout: float | None = None,
+        verbosity: int = 1,
     ) -> None:
         self.name = name or conf.WORKER_NAME
         self.slots = slots or conf.WORKER_SLOTS
@@ -145,6 +146,8 @@ class Worker:
         #: Send the outbox's runs to the engine from this process (``django_hatchet.worker.relay``).
         self.relay = relay
         self.drain_timeout = drain_timeout or conf.WORKER_DRAIN_TIMEOUT.total_seconds()
+        #: ``runworker --verbosity``: 3 shows the SDK's lines about each run (``report``).
+        self.verbosity = verbosity
         #: The durable worker's process (``worker.durable``), once started.
         self.durable: Any = None
         self.stopping = False
@@ -162,6 +165,9 @@ class Worker:
             raise CommandError(
                 "No jobs to run: the registry is empty, or --jobs/--exclude left none."
             )
+        from . import report
+
+        report.configure(self.verbosity)
         address = worker.connect(self.connect_attempts, on_retry=self._say_retry)
         if conf.RATE_LIMITS:
             worker.put_rate_limits(conf.RATE_LIMITS)
@@ -193,6 +199,7 @@ class Worker:
             self.labels,
             [job.name for job in durable_jobs],
             self.drain_timeout,
+            self.verbosity,
         )
         self.write(
             f"durable jobs and canvases: worker {self.name + SUFFIX!r} (process {self.durable.pid})"

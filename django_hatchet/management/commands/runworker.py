@@ -131,6 +131,7 @@ class Command(BaseCommand):
             connect_attempts=options["connect_attempts"],
             relay=not options["no_relay"],
             drain_timeout=options["drain_timeout"],
+            verbosity=options["verbosity"],
         )
         try:
             worker.run()
