@@ -82,7 +82,7 @@ def test_the_workers_output_leaves_the_sdks_run_lines_out(monkeypatch):
         "hatchet", logging.INFO, __file__, 1, "'w' started, waiting for tasks...", (), None
     )
     assert sdk.filters[0].filter(started)  # Its start-up lines stay (runworker's readiness).
-    report.completed("shop.send", "01a2", 1, 0.0)
+    report.attempt_completed("shop.send", "01a2", 1, 0.0)
     assert re.fullmatch(
         r"\[\d{4}-\d\d-\d\d [\d:,]+\] INFO django_hatchet\.worker: shop\.send run 01a2 "
         r"completed in [\d.]+ m?s \(attempt 1\)\.\n",

@@ -58,9 +58,9 @@ def main(
     django.setup()
     from ..engine import worker
     from ..jobs.registry import registry
-    from . import report
+    from .report import configure
 
-    report.configure(verbosity)
+    configure(verbosity)
 
     stopping = threading.Event()
     threading.Thread(target=_stop_without, args=(parent, stopping), daemon=True).start()

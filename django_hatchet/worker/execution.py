@@ -28,7 +28,7 @@ from ..runs.handle import RunStatus
 from ..runs.ids import done_enqueuing, enqueuing_from
 from ..runs.metadata import RUN_ID_KEY
 from ..signals import job_finished, job_started
-from . import report
+from .report import attempt_completed, attempt_failed
 
 logger = logging.getLogger("django_hatchet")
 
@@ -75,10 +75,10 @@ def _finish(job: Runnable, run_id: str, attempt: int, value: Any, started: float
         result = round_trip(value)
     except (TypeError, ValueError):
         error = return_value_error(job.name, value)
-        report.failed(job.name, run_id, attempt, attempt, error, started, retried=False)
+        attempt_failed(job.name, run_id, attempt, attempt, error, started, retried=False)
         job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=error)
         raise error from None
-    report.completed(job.name, run_id, attempt, started)
+    attempt_completed(job.name, run_id, attempt, started)
     job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.COMPLETED, error=None)
     # Hatchet's task output must be an object.
     return {"result": result}
@@ -100,7 +100,7 @@ def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception, started: f
     )
     attempts = max(job.options.retries + 1, attempt)  # A replay adds attempts.
     retried = not final and attempt < attempts
-    report.failed(job.name, run_id, attempt, attempts, exc, started, retried)
+    attempt_failed(job.name, run_id, attempt, attempts, exc, started, retried)
     job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc)
     if final:
         return NonRetryableException(f"{type(exc).__name__}: {exc}")

@@ -29,11 +29,11 @@ def took(started: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
-def completed(job: str, run_id: str, attempt: int, started: float) -> None:
+def attempt_completed(job: str, run_id: str, attempt: int, started: float) -> None:
     logger.info("%s run %s completed in %s (attempt %d).", job, run_id, took(started), attempt)
 
 
-def failed(
+def attempt_failed(
     job: str,
     run_id: str,
     attempt: int,

@@ -165,9 +165,9 @@ class Worker:
             raise CommandError(
                 "No jobs to run: the registry is empty, or --jobs/--exclude left none."
             )
-        from . import report
+        from .report import configure
 
-        report.configure(self.verbosity)
+        configure(self.verbosity)
         address = worker.connect(self.connect_attempts, on_retry=self._say_retry)
         if conf.RATE_LIMITS:
             worker.put_rate_limits(conf.RATE_LIMITS)
