@@ -256,6 +256,7 @@ def test_a_running_runs_bar_moves_and_the_page_reloads_when_it_ends(
     assert bar.get_attribute("value") == "25"
     text = browser.find_element(By.CSS_SELECTOR, "#run-progress .hatchet-progress-text")
     assert text.text == "1/4 (25 %): reading the file"
+    fits(browser)
     screenshot("admin-run-progress")
 
     # The job reports on: the bar follows, without a reload.

@@ -276,9 +276,9 @@ def get_run(run_id: str) -> RunDetail | None:
         run,
         id=row.id,
         created_at=row.created_at,
-        started_at=row.started_at or run.started_at,
-        finished_at=row.finished_at if row.started_at else run.finished_at,
-        duration_ms=row.duration_ms if row.started_at else run.duration_ms,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        duration_ms=row.duration_ms,
         attempts=max(row.attempts, run.attempts),
         worker=worker,
     )
