@@ -26,23 +26,13 @@ from ..crons.stored import row_problems
 from ..jobs.registry import registry
 from ..models import Cron
 from .display import call_text, scrub
-from .forms import JSONField
+from .forms import args_field, kwargs_field
 
 
 class CronForm(forms.ModelForm):  # type: ignore[type-arg]
     job = forms.ChoiceField(help_text="The job or workflow it runs.")
-    args = JSONField(
-        list,
-        '[1, "two"]',
-        label="Positional arguments",
-        help_text='A JSON list, e.g. [1, "two"]; empty for none.',
-    )
-    kwargs = JSONField(
-        dict,
-        '{"order_id": 7}',
-        label="Keyword arguments",
-        help_text='A JSON object, e.g. {"order_id": 7}; empty for none.',
-    )
+    args = args_field()
+    kwargs = kwargs_field()
 
     class Meta:
         model = Cron

@@ -1,4 +1,4 @@
-"""The run-now form: a job's arguments, as JSON."""
+"""The run-now form, and the fields of a job's arguments as JSON (a cron's form has them too)."""
 
 from __future__ import annotations
 
@@ -40,19 +40,29 @@ class JSONField(forms.CharField):
         return data
 
 
-class RunNowForm(forms.Form):
-    args = JSONField(
+def args_field() -> JSONField:
+    """A job's positional arguments, as a JSON list (run now's form, a cron's)."""
+    return JSONField(
         list,
         '[1, "two"]',
         label="Positional arguments",
         help_text='A JSON list, e.g. [1, "two"]; empty for none.',
     )
-    kwargs = JSONField(
+
+
+def kwargs_field() -> JSONField:
+    """A job's keyword arguments, as a JSON object (run now's form, a cron's)."""
+    return JSONField(
         dict,
         '{"order_id": 7}',
         label="Keyword arguments",
         help_text='A JSON object, e.g. {"order_id": 7}; empty for none.',
     )
+
+
+class RunNowForm(forms.Form):
+    args = args_field()
+    kwargs = kwargs_field()
 
     def __init__(self, job: Job[Any, Any], *args: Any, **kwargs: Any) -> None:
         self.job = job
