@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import probe, services
+from bench import probe, request_path, services
 from bench.services import PYTHON, ROOT, Process
 from django_hatchet.testing.processes import READY_LINE
 
@@ -713,6 +713,8 @@ def report(results: dict[str, Any]) -> str:
         add(
             f"| 8 | scaling: best point {best['processes']} process(es) x {best['slots']} slots | {best['ours']['median']:.0f} runs/s ({best['ratio']:.2f}x raw) | a curve | see below |"
         )
+    if "request" in r:
+        lines.extend(request_path.summary(r["request"], verdict))
     if "workflows" in r:
         for shape, ratio in r["workflows"]["ratios"].items():
             add(
@@ -855,6 +857,8 @@ def report(results: dict[str, Any]) -> str:
                 f"| {p['processes']} x {p['slots']} | {p['jobs']:,} | {a} | {b} | {c} | {d} | {p['ratio']:.2f}x |"
             )
         add("")
+    if "request" in r:
+        lines.extend(request_path.section(r["request"], fmt))
     if "workflows" in r:
         add("### 9. Workflows\n")
         add(
@@ -963,7 +967,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (median reported)")
     parser.add_argument(
-        "--rows", default="1,2,3,5,7,8,9,p", help="rows to run (3=3-4, 5=5-6, p=profiles)"
+        "--rows", default="1,2,3,10,5,7,8,9,p", help="rows to run (3=3-4, 5=5-6, p=profiles)"
     )
     parser.add_argument("--jobs", type=int, default=2000, help="jobs per end-to-end measurement")
     parser.add_argument("--memory-jobs", type=int, default=10000, help="jobs for row 7")
@@ -987,7 +991,7 @@ def main() -> None:
         log("row 2: web process with no token")
         results["web"] = row_web_boot(options.repeat)
         log(f"{results['web']}")
-    if rows & {"3", "5", "7", "8", "9", "p"}:
+    if rows & {"3", "5", "7", "8", "9", "10", "p"}:
         log("starting the engine and Redis")
         engine, env = services.start_engine(CACHE)
         redis = services.start_redis(CACHE)
@@ -996,6 +1000,10 @@ def main() -> None:
             if "3" in rows:
                 log("rows 3-4: enqueue")
                 results["enqueue"] = row_enqueue(bench, options.repeat, 100, 1000, options.drain)
+            if "10" in rows:
+                log("row 10: request-path enqueue")
+                results["request"] = request_path.measure(bench, options.repeat, 200, namespace)
+                log(f"{results['request']['ratios']}")
             if "5" in rows:
                 log("rows 5-6: end to end, latency")
                 results["e2e"] = row_e2e(bench, options.repeat, options.jobs, 40)

@@ -29,6 +29,14 @@ START_TIMEOUT = 900  # The first start builds the engine (about 5 minutes).
 ENGINE_SCRIPT = ROOT / "scripts" / "hatchet-engine"
 
 
+def settle() -> None:
+    """Wait until this process's dispatcher has sent, or left to the relays, every run it was
+    handed (background dispatch)."""
+    from django_hatchet.backends.dispatcher import drain_all
+
+    assert drain_all(30)
+
+
 @pytest.fixture(scope="session")
 def hatchet_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Start an engine for this session; yield its ``HATCHET_CLIENT_*`` variables."""
@@ -68,8 +76,11 @@ def client_settings(engine: dict[str, str], namespace: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def engine_settings(hatchet_engine: dict[str, str], namespace: str) -> Iterator[dict[str, Any]]:
-    """Point django-hatchet at the test engine: jobs are dispatched to it."""
+def engine_settings(
+    hatchet_engine: dict[str, str], namespace: str, transactional_db: None
+) -> Iterator[dict[str, Any]]:
+    """Point django-hatchet at the test engine: jobs are dispatched to it (recorded in the
+    outbox first, which a dispatcher thread deletes: a transactional database)."""
     values = client_settings(hatchet_engine, namespace)
     with override_settings(**values):
         yield values

@@ -88,7 +88,7 @@ def test_huge_payload_is_refused_before_sending_on_an_engine(monkeypatch):
     from django_hatchet.engine import dispatch as engine
 
     monkeypatch.setattr(engine, "trigger", lambda *d: pytest.fail("sent to the engine"))
-    monkeypatch.setattr(engine, "trigger_many", lambda *d: pytest.fail("sent to the engine"))
+    monkeypatch.setattr(engine, "start_many", lambda *d: pytest.fail("sent to the engine"))
     with override_settings(HATCHET_CLIENT_TOKEN=FAKE_TOKEN):
         with pytest.raises(PayloadError, match=f"the arguments are .* bytes as JSON, {LIMIT}"):
             tasks.echo.delay("é" * (max_payload_bytes() // 2))  # Two bytes each in UTF-8.

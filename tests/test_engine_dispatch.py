@@ -11,7 +11,7 @@ import pytest
 
 import django_hatchet
 from django_hatchet import JobCancelled, JobFailed, JobTimeout, RunStatus
-from tests.engine import from_another_process
+from tests.engine import from_another_process, settle
 from tests.testapp import tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
@@ -20,10 +20,11 @@ pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "wo
 def test_delay_runs_on_a_worker_and_get_returns_the_result():
     assert django_hatchet.jobs_enabled()
     run = tasks.add.delay(2, 3)
-    assert run.engine_run_id  # The engine's id, next to ours.
-    assert run.id != run.engine_run_id
+    assert run.known_status is RunStatus.PENDING  # Recorded; the dispatcher sends it.
     assert run.get(timeout=30) == 5
     assert run.status is RunStatus.COMPLETED
+    assert run.engine_run_id  # The engine's id, next to ours.
+    assert run.id != run.engine_run_id
 
 
 def test_arguments_map_to_args_and_kwargs():
@@ -59,6 +60,7 @@ def test_a_return_value_that_is_not_json_fails_the_run():
 
 def test_countdown_makes_a_scheduled_run():
     run = tasks.add.apply_async(args=[3, 4], countdown=2)
+    settle()
     assert run.status is RunStatus.SCHEDULED
     assert run.get(timeout=60) == 7
 
@@ -135,8 +137,8 @@ def test_concurrency_limit_is_honoured():
 def test_delay_many_in_bulk():
     runs = tasks.add.delay_many((i, i) for i in range(1000))
     assert len(runs) == 1000
-    assert all(run.engine_run_id for run in runs)
     assert [run.get(timeout=120) for run in runs[::50]] == [2 * i for i in range(0, 1000, 50)]
+    assert all(run.engine_run_id for run in runs)  # The dispatcher's bulk answer, on each.
 
 
 def test_delay_many_refuses_bad_items():

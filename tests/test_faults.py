@@ -15,6 +15,7 @@ import random
 import signal
 import socket
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from django_hatchet import RunStatus, chain, group
 from django_hatchet.engine.client import reset_client
 from django_hatchet.models import OutboxEntry
 from django_hatchet.testing.processes import READY_LINE, EngineProcess, ManagedProcess, NotReady
-from tests.engine import ENGINE_SCRIPT, ROOT, client_settings, worker_environment
+from tests.engine import ENGINE_SCRIPT, ROOT, client_settings, settle, worker_environment
 from tests.testapp import tasks
 from tests.testapp.models import Note
 
@@ -216,6 +217,7 @@ def test_runs_queued_on_the_engine_survive_its_restart(
     """Runs the engine has queued (no worker running) are still there after it restarts."""
     workers("--name", "registers-the-jobs").stop()
     runs = tasks.record.delay_many([(f"restart-{i}",) for i in range(50)])
+    settle()
     assert {run.status for run in runs} == {RunStatus.QUEUED}
     assert not OutboxEntry.objects.exists()
     time.sleep(2)  # The engine writes new runs asynchronously.
@@ -226,6 +228,121 @@ def test_runs_queued_on_the_engine_survive_its_restart(
     _, done = counts("restart-")
     assert set(done.values()) == {1}
     figures("engine_restart", n=50, completed=len(done), duplicates=sum(done.values()) - 50)
+
+
+def test_the_engine_down_30_s_while_500_runs_are_enqueued_from_threads(
+    engine: Engine, on_engine: dict[str, Any], workers: Callable[..., Worker]
+) -> None:
+    """Background dispatch: five threads enqueue 500 runs while the engine goes down for
+    30 s and comes back; the dispatcher sends what it can, the rest waits in the outbox; once
+    the engine is back, every run runs exactly once."""
+    total, threads = 500, 5
+    stopped, back = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def enqueue(t: int) -> None:
+        try:
+            for i in range(total // threads):
+                tasks.record.delay(f"down30-{t}-{i}")
+                # Spread over the outage: some before it, most during, some after.
+                if i == 10 and t == 0:
+                    stopped.wait(60)
+                time.sleep(0.3 if not back.is_set() else 0.0)
+        except BaseException as exc:  # Reported by the test's thread.
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    callers = [threading.Thread(target=enqueue, args=(t,)) for t in range(threads)]
+    for caller in callers:
+        caller.start()
+    time.sleep(1)
+    engine.stop()
+    stopped.set()
+    down_at = time.monotonic()
+    time.sleep(30)
+    engine.start()
+    back.set()
+    down_for = time.monotonic() - down_at
+    for caller in callers:
+        caller.join(120)
+    assert not errors, errors
+    in_outbox = OutboxEntry.objects.count()
+    workers("--name", "relay-a")
+    workers("--name", "relay-b")
+    assert wait_for(lambda: len(counts("down30-")[1]) >= total, 300), len(counts("down30-")[1])
+    time.sleep(3)  # Any duplicate would show up by now.
+    starts, done = counts("down30-")
+    assert len(done) == total
+    assert set(done.values()) == {1}, [k for k, v in done.items() if v > 1]
+    assert set(starts.values()) == {1}
+    assert wait_for(lambda: not OutboxEntry.objects.exists(), 30)
+    figures(
+        "engine_down_30s_threads",
+        n=total,
+        threads=threads,
+        seconds_down=round(down_for, 1),
+        in_outbox_when_back=in_outbox,
+        completed=len(done),
+        duplicates=sum(v - 1 for v in done.values()),
+    )
+
+
+WEB_PROCESS = """
+import os, signal, sys
+import django
+django.setup()
+from django.db import transaction
+from tests.testapp import tasks
+
+n, batches = int(sys.argv[1]), int(sys.argv[2])
+for b in range(batches):
+    with transaction.atomic():
+        tasks.record.delay_many([(f"webkill-{b}-{i}",) for i in range(n // batches)])
+        tasks.record.delay(f"webkill-{b}-single")
+os.kill(os.getpid(), signal.SIGKILL)  # Right after the last commit.
+"""
+
+
+def test_a_web_process_killed_9_right_after_its_commit_loses_no_run(
+    engine: Engine, on_engine: dict[str, Any], fault_namespace: str, workers: Callable[..., Worker]
+) -> None:
+    """A process enqueues in transactions and is killed -9 right after its last commit, its
+    dispatcher in the middle of sending: the runs it had not sent are in the outbox, claimed
+    by the dead process; once the claim runs out, a relay sends them (looking each up on the
+    engine first); every run runs exactly once."""
+    import subprocess
+
+    n, batches = 400, 4
+    env = worker_environment(engine.env, fault_namespace)
+    killed = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS, str(n), str(batches)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    expected = n + batches
+    left = OutboxEntry.objects.count()
+    started = time.monotonic()
+    workers("--name", "relay-after-kill")
+    assert wait_for(lambda: len(counts("webkill-")[1]) >= expected, 240), len(counts("webkill-")[1])
+    time.sleep(3)  # Any duplicate would show up by now.
+    starts, done = counts("webkill-")
+    assert len(done) == expected
+    assert set(done.values()) == {1}, [k for k, v in done.items() if v > 1]
+    assert set(starts.values()) == {1}
+    assert wait_for(lambda: not OutboxEntry.objects.exists(), 30)
+    figures(
+        "web_kill9",
+        n=expected,
+        left_in_outbox=left,
+        seconds_to_all_done=round(time.monotonic() - started, 1),
+        completed=len(done),
+        duplicates=sum(v - 1 for v in done.values()),
+    )
 
 
 # A worker fails -----------------------------------------------------------------------------

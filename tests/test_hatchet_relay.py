@@ -16,6 +16,7 @@ from django.test import override_settings
 from django_hatchet.models import OutboxEntry
 from django_hatchet.worker import Worker
 from django_hatchet.worker.relay import Relay
+from tests.engine import settle
 from tests.test_unreachable import default_job, engine_down  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_once_with_the_engine_down_keeps_the_runs_and_says_why(engine_down: str) -> None:  # noqa: F811
     default_job.delay(1)
     default_job.delay(2)
+    settle()
     with pytest.raises(CommandError, match=r"cannot be reached \(UNAVAILABLE") as caught:
         call_command("hatchet_relay", "--once")
     assert "the runs left stay in the outbox" in str(caught.value)

@@ -13,7 +13,7 @@ import pytest
 
 from django_hatchet import RunStatus, send_event
 from django_hatchet.testing.processes import READY_LINE, ManagedProcess
-from tests.engine import ROOT, worker_environment
+from tests.engine import ROOT, settle, worker_environment
 from tests.testapp import tasks
 from tests.testapp.models import Note
 
@@ -190,6 +190,7 @@ def test_a_job_enqueued_in_a_transaction_is_dispatched_on_commit():
         run = tasks.write_note.delay("on commit")
         assert run.status is RunStatus.PENDING
         assert run.engine_run_id is None
+    settle()  # After the commit, the dispatcher sent it.
     assert run.engine_run_id is not None
     assert Note.objects.get(pk=run.get(timeout=60)).text == "on commit"
 

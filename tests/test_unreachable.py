@@ -1,4 +1,6 @@
-"""The engine cannot be reached at enqueue: the outbox, raise and inline policies.
+"""The engine cannot be reached at enqueue: the outbox, raise and inline policies, with
+background dispatch (the default: ``settle()`` waits for the dispatcher's attempt) and with
+the send in the call (``HATCHET_BACKGROUND_DISPATCH = False``).
 
 The engine here is a real address with nothing listening (a port this test closed), so the
 SDK's gRPC calls fail as they do when an engine is down; nothing is mocked. The relay's side,
@@ -23,6 +25,7 @@ from django_hatchet.backends import get_backend
 from django_hatchet.models import OutboxEntry
 from django_hatchet.worker.relay import Relay
 from tests.admin_fixtures import FAKE_TOKEN
+from tests.engine import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,7 +119,10 @@ def test_outbox_is_the_default_and_keeps_the_run_with_its_id(
     started = time.monotonic()
     run = jobs["default"].delay(21)
     elapsed = time.monotonic() - started
+    assert run.status is RunStatus.PENDING  # Recorded; the dispatcher sends it.
+    settle()
     entry = OutboxEntry.objects.get()
+    assert entry.claimed_until is None  # The send failed: left to the relays, at once.
     assert entry.id == run.id
     assert entry.job == "tests.unreachable.default"
     assert entry.payload == '{"args":[21],"kwargs":{}}'
@@ -153,6 +159,7 @@ def test_an_engine_that_never_answers_does_not_hang_delay(
         database.dec_thread_sharing()
     assert not caller.is_alive(), "delay() hung on an engine that never answers"
     (run,) = handles
+    settle()
     entry = OutboxEntry.objects.get()
     assert entry.id == run.id
     assert entry.last_error.startswith("DEADLINE_EXCEEDED")
@@ -173,6 +180,7 @@ def test_the_next_runs_go_to_the_outbox_at_once_while_the_engine_is_down(
     engine_down: str, jobs: dict[str, Any]
 ) -> None:
     first = jobs["default"].delay(1)
+    settle()
     backend: Any = get_backend()
     assert backend.breaker.open() is not None  # Not asked again for a few seconds.
     runs = [jobs["default"].delay(n) for n in range(2, 12)]
@@ -219,6 +227,7 @@ def test_in_a_transaction_the_run_is_written_with_it(
         assert entry.claimed_until is not None  # claimed by this process until it commits.
         assert run.status is RunStatus.PENDING
     # After the commit, the send failed: the entry is left to the relays, at once.
+    settle()
     entry = OutboxEntry.objects.get()
     assert entry.claimed_until is None
     assert "UNAVAILABLE" in entry.last_error
@@ -264,22 +273,25 @@ def test_delay_many_goes_to_the_outbox(engine_down: str, jobs: dict[str, Any]) -
 def test_delay_many_asks_the_engine_again_once_the_break_is_over(
     engine_down: str, jobs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from django_hatchet.backends import engine as engine_backend
+    from django_hatchet.backends import sender
     from django_hatchet.engine import dispatch as engine
 
-    monkeypatch.setattr(engine_backend, "BREAK_SECONDS", 0.05)
+    monkeypatch.setattr(sender, "BREAK_SECONDS", 0.05)
     jobs["default"].delay(1)  # The engine cannot be reached: a break starts.
+    settle()
     assert get_backend().breaker.open() is not None  # type: ignore[attr-defined]
     time.sleep(0.1)
     # The engine is back: the next bulk enqueue is one request again, not one per run.
     requests: list[int] = []
 
-    def trigger_many(name: str, options: Any, steps: Any, calls: list[Any]) -> list[Any]:
+    def start_many(calls: list[Any]) -> list[Any]:
         requests.append(len(calls))
         return [engine.Sent()] * len(calls)
 
-    monkeypatch.setattr(engine, "trigger_many", trigger_many)
+    monkeypatch.setattr(engine, "ensure_registered", lambda *args: None)
+    monkeypatch.setattr(engine, "start_many", start_many)
     jobs["default"].delay_many([(n,) for n in range(5)])
+    settle()
     assert requests == [5]
     assert OutboxEntry.objects.count() == 1  # Only the first run, enqueued while it was down.
 
@@ -289,6 +301,7 @@ def test_a_relay_pass_keeps_the_entries_while_the_engine_is_down(
 ) -> None:
     jobs["default"].delay(1)
     jobs["default"].delay(2)
+    settle()
     report = Relay().run_once()
     assert report.sent == 0
     assert report.unreachable is not None
@@ -301,6 +314,7 @@ def test_a_relay_pass_keeps_the_entries_while_the_engine_is_down(
 
 def test_two_relays_never_claim_the_same_entry(engine_down: str, jobs: dict[str, Any]) -> None:
     jobs["default"].delay(1)
+    settle()
     entry = OutboxEntry.objects.get()
     relay_a, relay_b = Relay(), Relay()
     from django.db.models import Q

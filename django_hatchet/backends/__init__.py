@@ -34,4 +34,6 @@ def get_backend() -> BaseBackend:
 def reset() -> None:
     """Forget the engine backend's state (settings changed: maybe another engine)."""
     global _engine
+    if _engine is not None:
+        _engine.close()  # Its dispatcher sends what it holds, or leaves it to the relays.
     _engine = None

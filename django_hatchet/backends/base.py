@@ -38,7 +38,7 @@ class Dispatch:
     """Everything a backend needs to start one run."""
 
     # A plain class, not a dataclass: building one at import costs a web process's start-up.
-    __slots__ = ("held", "job", "payload", "priority", "run", "run_at")
+    __slots__ = ("claim_ends", "held", "job", "payload", "priority", "run", "run_at")
 
     def __init__(
         self,
@@ -55,8 +55,10 @@ class Dispatch:
         self.payload = payload
         self.run_at = run_at
         self.priority = priority
-        #: The database alias whose outbox holds the run (written in the caller's transaction).
+        #: The database alias whose outbox holds the run, claimed by this process.
         self.held = held
+        #: When this process's claim on the outbox entry ends (``time.monotonic()``).
+        self.claim_ends = 0.0
 
     def __repr__(self) -> str:
         return f"<Dispatch {self.job.name} {self.run.id}>"
@@ -76,8 +78,11 @@ class BaseBackend:
         """The time a countdown counts from (a test's virtual clock may say otherwise)."""
         return timezone.now()
 
-    def hold(self, dispatch: Dispatch, using: str) -> None:
-        """The run waits for the transaction on ``using`` to commit: keep it durably in
+    def close(self) -> None:
+        """The backend is replaced (the settings changed): finish what it still holds."""
+
+    def hold(self, dispatches: list[Dispatch], using: str) -> None:
+        """The runs wait for the transaction on ``using`` to commit: keep them durably in
         that transaction if this backend needs to (the engine's outbox does)."""
 
     def forget(self, dispatch: Dispatch) -> None:

@@ -14,17 +14,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from asgiref.sync import sync_to_async
 
-from ..conf import conf, scrub
+from ..conf import scrub
 from ..engine import client, runs
-from ..engine import dispatch as send
-from ..exceptions import EngineUnreachable, JobError, JobFailed, JobTimeout
+from ..exceptions import JobError, JobFailed, JobTimeout
 from ..runs.handle import JobRun, RunStatus
 from ..runs.ids import CLOCK_SKEW, run_id_time
 from ..runs.metadata import CANVAS_KEY
-from ..signals import job_enqueued
 from . import outbox
 from .base import BaseBackend, Dispatch
-from .inline import inline_backend
+from .sender import Sender
 
 if TYPE_CHECKING:
     from ..runs.progress import Progress
@@ -32,141 +30,34 @@ if TYPE_CHECKING:
 
 #: Polling while waiting for a result: from the first interval, growing to the last.
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.05, 1.5, 1.0
-#: After the engine could not be reached, how long dispatches apply the policy at once.
-BREAK_SECONDS = 5.0
 
 logger = logging.getLogger("django_hatchet")
-
-
-class EngineDown(Exception):
-    """The engine could not be reached a moment ago: not asked again yet."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Breaker:
-    """After the engine could not be reached, for ``BREAK_SECONDS``, dispatches do not wait on
-    it again: the policy applies at once (no request pays the dispatch timeout twice)."""
-
-    def __init__(self) -> None:
-        self._until = 0.0  # In monotonic time.
-        self._reason: str | None = None
-
-    def trip(self, reason: str) -> None:
-        self._until = time.monotonic() + BREAK_SECONDS
-        self._reason = reason
-
-    def open(self) -> str | None:
-        """Why the engine is not asked now, or None when it is."""
-        if self._reason is not None and time.monotonic() >= self._until:
-            self._reason = None
-        return self._reason
-
-
-def policy(dispatch: Dispatch) -> str:
-    """What to do with the run if the engine cannot be reached: outbox, raise or inline."""
-    return dispatch.job.options.on_unreachable or conf.ON_UNREACHABLE
 
 
 class EngineBackend(BaseBackend):
     inline: ClassVar[bool] = False
 
     def __init__(self) -> None:
-        self.breaker = Breaker()
+        self.sender = Sender()
+        self.breaker = self.sender.breaker
 
-    def hold(self, dispatch: Dispatch, using: str) -> None:
-        if policy(dispatch) == "outbox":
-            outbox.hold(dispatch, using)
-            dispatch.held = using
+    def close(self) -> None:
+        self.sender.close()
+
+    def hold(self, dispatches: list[Dispatch], using: str) -> None:
+        self.sender.hold(dispatches, using)
 
     def forget(self, dispatch: Dispatch) -> None:
-        if dispatch.held is not None:
-            outbox.done(dispatch.run.id, dispatch.held)
+        self.sender.forget(dispatch)
 
     def dispatch(self, dispatch: Dispatch) -> None:
-        try:
-            down = self.breaker.open()
-            if down is not None:
-                raise EngineDown(down)
-            sent = send.trigger(
-                dispatch.job.name,
-                dispatch.job.options,
-                dispatch.job.engine_steps,
-                dispatch.payload,
-                dispatch.metadata(),
-                _priority(dispatch),
-                dispatch.run_at,
-            )
-        except Exception as exc:
-            self._not_sent(dispatch, exc)
-            return
-        if dispatch.held is not None:
-            outbox.done(dispatch.run.id, dispatch.held)
-        _record(dispatch.run, sent)
-        job_enqueued.send(dispatch.job, run=dispatch.run)
-
-    def _not_sent(self, dispatch: Dispatch, exc: Exception) -> None:
-        """The trigger failed: apply the job's policy if the engine could not be reached."""
-        run = dispatch.run
-        why = exc.reason if isinstance(exc, EngineDown) else client.unreachable(exc)
-        handled = False if isinstance(exc, EngineDown) else client.maybe_handled(exc)
-        if dispatch.held is not None:
-            # Written in the caller's transaction: leave it to a relay, whatever the error.
-            outbox.release(run.id, why or f"{type(exc).__name__}: {exc}", handled, dispatch.held)
-        if why is None:
-            raise exc
-        if not isinstance(exc, EngineDown):
-            self.breaker.trip(why)
-            client.reset_client()  # A fresh channel next time, not gRPC's reconnect backoff.
-            logger.warning("The Hatchet engine cannot be reached (%s)", why)
-        where = f"{run.job_name} run {run.id}"
-        chosen = policy(dispatch)
-        if chosen == "outbox":
-            if dispatch.held is None:
-                outbox.store(dispatch, why, handled)
-            logger.warning("%s is kept in the outbox until the engine is back (%s)", where, why)
-            run.moved_to(RunStatus.PENDING)
-            job_enqueued.send(dispatch.job, run=run)
-        elif chosen == "inline":
-            logger.warning("%s runs inline: the engine cannot be reached (%s)", where, why)
-            run.hand_to(inline_backend)
-            run.backend.dispatch(dispatch)
-        else:
-            raise EngineUnreachable(
-                f"{where} was not enqueued: the Hatchet engine at {client.address()} cannot be "
-                f"reached ({why}). Nothing was stored (the job's policy is on_unreachable="
-                '"raise"). Start the engine, or check HATCHET_CLIENT_HOST_PORT and the token; '
-                'with HATCHET_ON_UNREACHABLE = "outbox" such runs wait in the database instead.',
-                run_id=run.id,
-                job_name=run.job_name,
-            ) from None
+        self.sender.dispatch(dispatch)
 
     async def adispatch(self, dispatch: Dispatch) -> None:
-        await sync_to_async(self.dispatch, thread_sensitive=False)(dispatch)
+        await self.sender.adispatch(dispatch)
 
     def dispatch_many(self, dispatches: list[Dispatch]) -> None:
-        now = [d for d in dispatches if d.run_at is None]
-        if self.breaker.open() is not None:
-            now = []  # The engine was unreachable a moment ago: each run meets the policy.
-        elif now:
-            job = now[0].job  # delay_many's runs are all of one job.
-            calls = [send.Call(d.payload, d.metadata(), _priority(d)) for d in now]
-            try:
-                answers = send.trigger_many(job.name, job.options, job.engine_steps, calls)
-            except Exception as exc:
-                if client.unreachable(exc) is None:
-                    raise
-                now = []  # Each run then meets the policy on its own.
-            else:
-                for d, sent in zip(now, answers, strict=True):
-                    _record(d.run, sent)
-                    job_enqueued.send(d.job, run=d.run)
-        done = {id(d) for d in now}
-        for d in dispatches:
-            if id(d) not in done:
-                self.dispatch(d)
+        self.sender.dispatch_many(dispatches)
 
     def refresh(self, run: JobRun[Any]) -> None:
         if run.engine_run_id is None and not self._find(run):
@@ -270,6 +161,11 @@ class EngineBackend(BaseBackend):
             interval = min(interval * POLL_FACTOR, POLL_MAX)
 
     def cancel(self, run: JobRun[Any]) -> None:
+        withdrawn = self.sender.dispatcher.withdraw(run.id)
+        if withdrawn is not None:
+            self.forget(withdrawn)
+            run.cancelled("was cancelled before it was sent to the engine.")
+            return
         if run.engine_run_id is None and run.schedule_id is None and outbox.withdraw(run.id):
             run.cancelled("was cancelled in the outbox, before it reached the engine.")
             return
@@ -324,17 +220,4 @@ def _timeout(run: JobRun[Any], timeout: float | None) -> JobTimeout:
         f"(it is {run.known_status}).",
         run_id=run.id,
         job_name=run.job_name,
-    )
-
-
-def _priority(dispatch: Dispatch) -> int | None:
-    return int(dispatch.priority) if dispatch.priority is not None else None
-
-
-def _record(run: JobRun[Any], sent: send.Sent) -> None:
-    run.sent(
-        sent.engine_run_id,
-        sent.schedule_id,
-        deduplicated=sent.deduplicated,
-        earlier_run_id=sent.earlier_run_id,
     )

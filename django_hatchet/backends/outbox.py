@@ -53,13 +53,16 @@ def _entry(dispatch: Dispatch, **fields: Any) -> OutboxEntry:
     )
 
 
-def hold(dispatch: Dispatch, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Write the run in the current transaction, claimed by this process, which sends it
-    after the commit. ``uncertain``: should this process die after sending it, a relay looks
-    for it on the engine before sending it again."""
-    _entry(dispatch, attempts=1, claimed_until=timezone.now() + lease(), uncertain=True).save(
-        using=using, force_insert=True
-    )
+def hold(dispatches: list[Dispatch], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write the runs (in the current transaction, if there is one), claimed by this process,
+    which sends them (after the commit). ``uncertain``: should this process die after sending
+    them, a relay looks for each on the engine before sending it again."""
+    claim = timezone.now() + lease()
+    entries = [_entry(d, attempts=1, claimed_until=claim, uncertain=True) for d in dispatches]
+    if len(entries) == 1:
+        entries[0].save(using=using, force_insert=True)
+    else:
+        OutboxEntry.objects.using(using).bulk_create(entries)
 
 
 def store(dispatch: Dispatch, error: str, uncertain: bool, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -69,16 +72,17 @@ def store(dispatch: Dispatch, error: str, uncertain: bool, using: str = DEFAULT_
     )
 
 
-def release(run_id: str, error: str, uncertain: bool, using: str = DEFAULT_DB_ALIAS) -> None:
-    """A held run could not be sent: leave it to the relays, at once."""
-    OutboxEntry.objects.using(using).filter(pk=run_id).update(
+def release(run_ids: list[str], error: str, uncertain: bool, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Held runs could not be sent here: leave them to the relays, at once (unless a relay
+    has claimed one since: its claim stands)."""
+    OutboxEntry.objects.using(using).filter(pk__in=run_ids, attempts=1).update(
         claimed_until=None, uncertain=uncertain, last_error=error
     )
 
 
-def done(run_id: str, using: str = DEFAULT_DB_ALIAS) -> None:
-    """The engine has the run."""
-    OutboxEntry.objects.using(using).filter(pk=run_id).delete()
+def done(run_ids: list[str], using: str = DEFAULT_DB_ALIAS) -> None:
+    """The engine has the runs."""
+    OutboxEntry.objects.using(using).filter(pk__in=run_ids).delete()
 
 
 def withdraw(run_id: str, using: str = DEFAULT_DB_ALIAS) -> bool:

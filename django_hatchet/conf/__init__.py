@@ -212,6 +212,10 @@ class Settings:
         return self._get("HATCHET_ON_UNREACHABLE")  # type: ignore[no-any-return]
 
     @property
+    def BACKGROUND_DISPATCH(self) -> bool:
+        return self._get("HATCHET_BACKGROUND_DISPATCH")  # type: ignore[no-any-return]
+
+    @property
     def DISPATCH_TIMEOUT(self) -> timedelta:
         return _duration(self._get("HATCHET_DISPATCH_TIMEOUT"))
 

@@ -192,6 +192,9 @@ SETTINGS: dict[str, SettingSpec] = {
             'one of "outbox", "raise" or "inline"',
         ),
         SettingSpec(
+            "HATCHET_BACKGROUND_DISPATCH", True, lambda v: isinstance(v, bool), "True or False"
+        ),
+        SettingSpec(
             "HATCHET_DISPATCH_TIMEOUT",
             timedelta(seconds=5),
             _is_duration,

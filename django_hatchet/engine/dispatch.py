@@ -23,9 +23,9 @@ __all__ = [
     "schedule",
     "send_event",
     "start",
+    "start_many",
     "start_unless_duplicate",
     "trigger",
-    "trigger_many",
 ]
 
 logger = logging.getLogger("django_hatchet")
@@ -45,8 +45,9 @@ class Sent(NamedTuple):
 
 
 class Call(NamedTuple):
-    """One run of a job, as ``trigger_many`` sends it."""
+    """One run of a job, as ``start_many`` sends it."""
 
+    name: str
     payload: str
     metadata: dict[str, str]
     priority: int | None
@@ -146,22 +147,14 @@ def _run_metadata(engine_run_id: str, wait: float = 10.0) -> dict[str, Any]:
             time.sleep(0.2)
 
 
-def trigger_many(name: str, options: JobOptions, steps: Steps, calls: list[Call]) -> list[Sent]:
-    """Start many runs of job ``name`` with the SDK's bulk trigger: one round trip per
-    1,000 runs."""
+def start_many(calls: list[Call]) -> list[Sent]:
+    """Start runs of one job or several, registered beforehand (``ensure_registered``), with
+    the SDK's bulk trigger: one round trip per 1,000 runs."""
     from hatchet_sdk.clients.admin import WorkflowRunTriggerConfig
 
-    ensure_registered(name, options, steps)
-    if options.idempotency:
-        # Bulk collisions do not say which item matched which run: one request per run.
-        return [
-            trigger(name, options, steps, c.payload, c.metadata, c.priority, None) for c in calls
-        ]
     configs = [
         WorkflowRunTriggerConfig(
-            workflow_name=name,
-            input=c.payload,
-            options=_options(c.metadata, c.priority),
+            workflow_name=c.name, input=c.payload, options=_options(c.metadata, c.priority)
         )
         for c in calls
     ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from ..backends import get_backend
 from ..backends.base import Dispatch
-from ..backends.commit import aenqueue, defer_to_commit, enqueue
+from ..backends.commit import aenqueue, enqueue, enqueue_many
 from ..calls import check_arguments, check_run_at
 from ..encoding import argument_error, dumps
 from ..exceptions import ArgumentsRefused
@@ -213,10 +213,7 @@ class Job(Generic[P, R]):
                 )
         if not dispatches:
             return []
-        backend = dispatches[0].run.backend
-        pending = [d for d in dispatches if not defer_to_commit(d, None)]
-        if pending:
-            backend.dispatch_many(pending)
+        enqueue_many(dispatches)
         return [d.run for d in dispatches]
 
     # Internals ----------------------------------------------------------------------------

@@ -31,6 +31,11 @@ def done_enqueuing(token: Token[list[Any] | None]) -> None:
     _ENQUEUER.reset(token)
 
 
+def in_a_run() -> bool:
+    """True inside a run on a worker: what it enqueues are its children."""
+    return _ENQUEUER.get() is not None
+
+
 def new_run_id() -> str:
     """A time-ordered (version 7) UUID as a string: 48 bits of milliseconds, then random.
 

@@ -6,6 +6,9 @@
   database; the test sees only its own runs (``django_hatchet.testing.worker``). Needs
   pytest-django. The engine and the worker start once per session
   (``hatchet_test_engine``).
+
+At the end of each test, before its teardown, the runs it enqueued on an engine are sent
+(background dispatch sends them from a thread of the test's process).
 """
 
 from __future__ import annotations
@@ -95,6 +98,20 @@ def hatchet_worker(
         pytest.fail(str(exc), pytrace=False)
     with worker.active():
         yield worker
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """Before a test's fixtures are torn down (its settings, its database), let the runs it
+    enqueued on an engine be sent and the dispatcher's thread end with its database
+    connections: a send after the teardown would find another test's settings and database,
+    and an open connection would keep the test database from being dropped."""
+    import sys
+
+    dispatcher = sys.modules.get("django_hatchet.backends.dispatcher")  # Loaded: an engine.
+    if dispatcher is not None:
+        dispatcher.drain_all(timeout=30.0)
+    return (yield)
 
 
 @pytest.hookimpl(wrapper=True)

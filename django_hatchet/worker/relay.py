@@ -85,7 +85,7 @@ class Relay:
                 report.failed += 1
                 logger.error("Outbox: run %s of %s was not sent: %s", entry.id, entry.job, error)
                 continue
-            done(entry.id, self.using)
+            done([entry.id], self.using)
         return report
 
     def _claim(self, entry: OutboxEntry, due: Q, now: Any) -> bool:

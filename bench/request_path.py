@@ -1,0 +1,134 @@
+"""Row 10: what a request pays to enqueue one job, in the request's own process.
+
+Candidates, interleaved call by call (the order rotates each repetition), on the bench's
+engine and PostgreSQL:
+
+- ``.delay()`` inside ``transaction.atomic()``, the commit included (what a view pays);
+- ``.delay()`` outside a transaction;
+- the raw SDK's ``run(wait_for_result=False)`` (a gRPC round trip to the engine);
+- the floor of a durable record: an INSERT of one small row inside ``transaction.atomic()``,
+  with its commit, on the same database.
+
+django-hatchet's background dispatch sends the runs from a thread meanwhile (to the engine;
+no worker runs them): its work on the GIL is part of what the caller pays, as in a web
+process. The goals (issue 15): ``.delay()`` at most 0.1x the raw SDK and at most 1.5x the
+floor, in a transaction and outside one.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+FLOOR_TABLE = "bench_floor"
+
+NAMES = {
+    "atomic": "`.delay()` in `atomic()`, with its commit",
+    "outside": "`.delay()` outside a transaction",
+    "raw": "raw SDK `run(wait_for_result=False)`",
+    "floor": "INSERT of one row in `atomic()`, with its commit",
+}
+
+
+def measure(bench: Any, repeat: int, calls: int, namespace: Callable[[str], str]) -> dict[str, Any]:
+    from django.db import connection, transaction
+
+    from bench.run import CACHE, probe_input, rotate, spread
+    from django_hatchet.backends import get_backend
+
+    ns_ours, ns_raw = namespace("req"), namespace("reqraw")
+    bench.register_ours(ns_ours)
+    raw = bench.raw(ns_raw, register=True)
+    noop = bench.ours(ns_ours)
+    path = str(CACHE / f"{ns_ours}.drain")
+    item = probe_input(CACHE / f"{ns_raw}.drain")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, v text)"
+        )
+    row = "x" * 21
+
+    def atomic() -> None:
+        with transaction.atomic():
+            noop.delay(path, 0.0)
+
+    def outside() -> None:
+        noop.delay(path, 0.0)
+
+    def raw_run() -> None:
+        raw.run(item, wait_for_result=False)
+
+    def floor() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {FLOOR_TABLE} (v) VALUES (%s)", [row])
+
+    candidates: dict[str, Callable[[], None]] = {
+        "atomic": atomic,
+        "outside": outside,
+        "raw": raw_run,
+        "floor": floor,
+    }
+    dispatcher = get_backend().sender.dispatcher  # type: ignore[attr-defined]
+    for fn in candidates.values():  # Warm up: connections, registrations, the thread.
+        for _ in range(20):
+            fn()
+    dispatcher.wait_idle(60)
+    micros: dict[str, list[float]] = {name: [] for name in candidates}
+    for rep in range(3 * repeat):
+        spent = dict.fromkeys(candidates, 0.0)
+        for _ in range(calls):
+            for name in rotate(list(candidates), rep):
+                start = time.perf_counter()
+                candidates[name]()
+                spent[name] += time.perf_counter() - start
+        for name, seconds in spent.items():
+            micros[name].append(seconds / calls * 1e6)
+        dispatcher.wait_idle(120)  # Each repetition starts with nothing left to send.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {FLOOR_TABLE}")
+    med = {k: statistics.median(v) for k, v in micros.items()}
+    return {
+        "micros": {k: spread(v) for k, v in micros.items()},
+        "calls": calls,
+        "repetitions": 3 * repeat,
+        "ratios": {
+            "atomic_vs_raw": med["atomic"] / med["raw"],
+            "atomic_vs_floor": med["atomic"] / med["floor"],
+            "outside_vs_raw": med["outside"] / med["raw"],
+            "outside_vs_floor": med["outside"] / med["floor"],
+        },
+    }
+
+
+def summary(result: dict[str, Any], verdict: Callable[[bool], str]) -> list[str]:
+    """The summary table's lines of row 10."""
+    r = result["ratios"]
+    lines = []
+    for where in ("atomic", "outside"):
+        label = "in `atomic()`" if where == "atomic" else "outside a transaction"
+        raw, floor = r[f"{where}_vs_raw"], r[f"{where}_vs_floor"]
+        what = f"| 10 | `.delay()` {label}"
+        lines.append(f"{what} vs raw SDK `run()` | {raw:.3f}x | <= 0.1x | {verdict(raw <= 0.1)} |")
+        lines.append(
+            f"{what} vs one INSERT with its commit | {floor:.2f}x | <= 1.5x |"
+            f" {verdict(floor <= 1.5)} |"
+        )
+    return lines
+
+
+def section(result: dict[str, Any], fmt: Callable[..., tuple[str, str]]) -> list[str]:
+    """Row 10's section of the results."""
+    lines = [
+        "### 10. Request-path enqueue\n",
+        f"{result['calls']} calls per candidate in each of {result['repetitions']} repetitions,"
+        " the candidates alternating call by call; the time per call (`bench/request_path.py`).\n",
+        "| candidate | per call | spread |",
+        "|---|---|---|",
+    ]
+    for name, label in NAMES.items():
+        median, spread = fmt(result["micros"][name], " us", 1.0, 0)
+        lines.append(f"| {label} | {median} | {spread} |")
+    lines.append("")
+    return lines
