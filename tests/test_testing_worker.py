@@ -101,8 +101,8 @@ def eventually(condition, timeout=30):
 
 def test_delay_and_get_run_on_the_engine(hatchet_worker):
     run = tasks.add.delay(2, 3)
-    assert run.engine_run_id is not None
     assert run.get(timeout=60) == 5
+    assert run.engine_run_id is not None
 
 
 def test_the_worker_sees_the_tests_rows(hatchet_worker):
@@ -310,7 +310,9 @@ def test_the_worker_cannot_share_an_in_memory_sqlite_database():
 
 def test_tagging_adds_the_tests_key_to_every_run_for_its_duration():
     run: JobRun[int] = JobRun("0190a0a0-0000-7000-8000-000000000000", "add", None)  # type: ignore[arg-type]
-    dispatch = Dispatch(tasks.add, run, '{"args": [1, 2], "kwargs": {}}')
+    payload = '{"args": [1, 2], "kwargs": {}}'
+    dispatch = Dispatch(tasks.add, run, payload)
     with tagging("abc"):
         assert dispatch.metadata()[TEST_KEY] == "abc"
-    assert TEST_KEY not in dispatch.metadata()
+    assert dispatch.metadata()[TEST_KEY] == "abc"  # A run keeps the metadata it was sent with.
+    assert TEST_KEY not in Dispatch(tasks.add, run, payload).metadata()

@@ -38,7 +38,7 @@ class Dispatch:
     """Everything a backend needs to start one run."""
 
     # A plain class, not a dataclass: building one at import costs a web process's start-up.
-    __slots__ = ("claim_ends", "held", "job", "payload", "priority", "run", "run_at")
+    __slots__ = ("_metadata", "claim_ends", "held", "job", "payload", "priority", "run", "run_at")
 
     def __init__(
         self,
@@ -59,15 +59,20 @@ class Dispatch:
         self.held = held
         #: When this process's claim on the outbox entry ends (``time.monotonic()``).
         self.claim_ends = 0.0
+        self._metadata: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"<Dispatch {self.job.name} {self.run.id}>"
 
     def metadata(self) -> dict[str, str]:
-        """The additional metadata the run carries on the engine."""
-        from ..runs.metadata import run_metadata
+        """The additional metadata the run carries on the engine (as of its first use: the
+        outbox row and the send carry the same)."""
+        if self._metadata is None:
+            from ..runs.metadata import run_metadata
 
-        return run_metadata(self.run.id, self.job.name, self.job.object_label(self.payload))
+            label = self.job.object_label(self.payload)
+            self._metadata = run_metadata(self.run.id, self.job.name, label)
+        return self._metadata
 
 
 class BaseBackend:

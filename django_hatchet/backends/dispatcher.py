@@ -114,6 +114,10 @@ class Dispatcher:
         with self._cond:
             return self._cond.wait_for(lambda: not self._waiting and not self._sending, timeout)
 
+    def holds(self, run_id: str) -> bool:
+        """True while the run waits here, or is being sent (its handle is PENDING)."""
+        return run_id in self._waiting or run_id in self._sending
+
     def stop(self, timeout: float) -> int:
         """Send what is waiting for up to ``timeout`` seconds, then leave the rest to the
         relays; no run is handed over afterwards. Return how many were left."""

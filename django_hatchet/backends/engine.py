@@ -115,6 +115,9 @@ class EngineBackend(BaseBackend):
 
     def _find(self, run: JobRun[Any]) -> bool:
         """Learn the engine's id of a run this handle did not trigger itself."""
+        if self.sender.dispatcher.holds(run.id):  # Not sent yet, by this process.
+            run.moved_to(RunStatus.PENDING)
+            return False
         if run.known_status is RunStatus.PENDING or not run.job_name:
             job_name = outbox.pending(run.id)
             if job_name is not None:  # Waiting in the outbox for the engine.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -86,6 +87,18 @@ def reset_client() -> None:
     with _lock:
         _client = None
         registered.clear()
+
+
+def _forget_after_fork() -> None:
+    """In a forked child (a pre-forking server's worker): the parent's gRPC channel does not
+    work here, and its lock may have been held at the fork. The child builds its own client
+    at its first use."""
+    global _client, _lock
+    _lock = threading.Lock()
+    _client = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def client_config() -> ClientConfig:

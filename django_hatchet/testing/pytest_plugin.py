@@ -111,7 +111,20 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     dispatcher = sys.modules.get("django_hatchet.backends.dispatcher")  # Loaded: an engine.
     if dispatcher is not None:
         dispatcher.drain_all(timeout=30.0)
+        _close_async_connections()
     return (yield)
+
+
+def _close_async_connections() -> None:
+    """Close the database connections of asgiref's thread for ``sync_to_async`` outside a
+    request (an async test's ``adelay()`` records its run there); a request's are closed
+    at its end by Django."""
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    executor = getattr(SyncToAsync, "single_thread_executor", None)
+    if executor is not None:
+        executor.submit(connections.close_all).result(timeout=30)
 
 
 @pytest.hookimpl(wrapper=True)
