@@ -373,7 +373,10 @@ def test_the_thread_stops_when_idle_and_starts_again() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_after_a_fork_the_child_has_its_own_dispatcher() -> None:
+def test_after_a_fork_the_child_has_its_own_dispatcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django_hatchet.backends import dispatcher as module
+
+    monkeypatch.setattr(module, "FORK_WAIT", 0.2)  # A send longer than a fork waits for.
     gate = threading.Event()
     sent: list[str] = []
 
@@ -402,6 +405,25 @@ def test_after_a_fork_the_child_has_its_own_dispatcher() -> None:
     gate.set()
     assert dispatcher.wait_idle(10)
     assert sent == ["run-0", "run-1", "run-2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_fork_waits_for_the_thread_to_finish_its_send() -> None:
+    sent: list[str] = []
+
+    def send(batch: list[Any]) -> None:
+        time.sleep(0.3)  # A send (or its first import of gRPC) in progress at the fork.
+        sent.extend(d.run.id for d in batch)
+
+    dispatcher = Dispatcher(send, lambda b: None)
+    dispatcher.submit(_dispatches(2))
+    time.sleep(0.05)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert sent == ["run-0", "run-1"]  # Finished before the fork went on,
+    assert dispatcher._thread is None  # and its thread ended; the next run starts another.
 
 
 def test_the_fork_hook_resets_every_dispatcher() -> None:

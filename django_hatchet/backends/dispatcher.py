@@ -5,9 +5,11 @@ The caller writes the run to the outbox (in its transaction, or in one of its ow
 it to the dispatcher, which wakes at once, takes every run that has accumulated (up to
 ``BATCH``, what the engine takes in one request) and gives them to its ``send`` function.
 The thread starts with the first run a process hands over, so a pre-forking server (gunicorn)
-starts one in each worker process, after the fork; it stops when idle, and at the process's
-exit it sends what it holds for a bounded time and leaves the rest to the relays. The runs
-are in the outbox all along: whatever happens to this process, a relay sends them.
+starts one in each worker process, after the fork (before a fork, a running thread sends
+what it holds and ends: the child inherits no half-done send, nor half-imported module). It
+stops when idle, and at the process's exit it sends what it holds for a bounded time and
+leaves the rest to the relays. The runs are in the outbox all along: whatever happens to
+this process, a relay sends them.
 
 This module knows threads, not the engine: ``EngineBackend`` gives it ``send`` (send a batch
 and record the outcome) and ``leave`` (leave runs to the relays).
@@ -35,6 +37,8 @@ BATCH = 1_000
 CAPACITY = 10_000
 #: The thread stops after this many seconds without a run (the next run starts it again).
 IDLE_SECONDS = 60.0
+#: The longest a fork waits for the dispatcher's thread to send what it holds and end.
+FORK_WAIT = 10.0
 
 Batch = Callable[[list["Dispatch"]], None]
 
@@ -212,6 +216,12 @@ def _close_connections(obsolete_only: bool) -> None:
         logger.exception("The dispatcher could not close its database connections")
 
 
+def _before_fork() -> None:
+    # A thread in the middle of a send (or of its first import of gRPC's modules) at the
+    # fork would leave the child half a module; let it finish and end first.
+    drain_all(timeout=FORK_WAIT)
+
+
 def _after_fork_in_child() -> None:
     for dispatcher in list(_dispatchers):
         dispatcher._start_fresh()
@@ -236,5 +246,5 @@ def _at_exit() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 atexit.register(_at_exit)
