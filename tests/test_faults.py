@@ -546,6 +546,7 @@ def test_a_run_enqueued_before_any_worker_registered_its_job_waits_for_one(
     with override_settings(HATCHET_CLIENT_NAMESPACE=namespace):
         reset_client()
         run = tasks.record.delay("early-0")
+        settle()
         assert wait_for(lambda: sdk.run_details(run.engine_run_id or "") is not None, 30)
         assert run.status is RunStatus.QUEUED
         environment = worker_environment(engine.env, namespace)
