@@ -99,12 +99,14 @@ class Sender:
             await sync_to_async(self._send_now, thread_sensitive=False)(dispatch)
 
     def dispatch_many(self, dispatches: list[Dispatch]) -> None:
-        background = [d for d in dispatches if in_background(d)]
+        background: list[Dispatch] = []
+        in_the_call: list[Dispatch] = []
+        for d in dispatches:
+            (background if in_background(d) else in_the_call).append(d)
         if background:
             self._hand_over(background)
-        if len(background) < len(dispatches):
-            chosen = {id(d) for d in background}
-            self._send_many_now([d for d in dispatches if id(d) not in chosen])
+        if in_the_call:
+            self._send_many_now(in_the_call)
 
     # Background dispatch (the default) ----------------------------------------------------
 
