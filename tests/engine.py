@@ -37,6 +37,24 @@ def settle() -> None:
     assert drain_all(30)
 
 
+def rest_run(engine_run_id: str, timeout: float = 30) -> Any:
+    """The engine's REST record of a run. Its REST reads lag its gRPC answers (a run that
+    ``.get()`` saw finish can be "not found" for a moment), so ask until it is there."""
+    import time
+
+    from hatchet_sdk.clients.rest.exceptions import NotFoundException
+
+    from django_hatchet.engine.client import get_client
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return get_client().runs.get(engine_run_id)
+        except NotFoundException:
+            assert time.monotonic() < deadline, f"run {engine_run_id} not found over REST"
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def hatchet_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Start an engine for this session; yield its ``HATCHET_CLIENT_*`` variables."""

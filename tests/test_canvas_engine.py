@@ -10,10 +10,9 @@ import pytest
 import django_hatchet
 from django_hatchet import CanvasRun, JobCancelled, JobFailed, RunStatus, chain, chord, group
 from django_hatchet.canvas.plan import ORCHESTRATOR
-from django_hatchet.engine.client import get_client
 from django_hatchet.engine.runs import find_run
 from django_hatchet.runs.ids import CLOCK_SKEW, run_id_time
-from tests.engine import from_another_process
+from tests.engine import from_another_process, rest_run
 from tests.testapp import tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
@@ -37,11 +36,10 @@ def test_a_chain_passes_each_result_to_the_next_step():
 def test_each_step_is_a_child_run_of_the_canvas_run():
     canvas = chain(tasks.add.s(1, 1), tasks.add.s(1)).delay()
     canvas.get(timeout=60)
-    client = get_client()
     for step in canvas.children:
         step.refresh()
         assert step.engine_run_id is not None
-        details = client.runs.get(step.engine_run_id)
+        details = rest_run(step.engine_run_id)
         assert details.tasks[0].parent_task_external_id == canvas.engine_run_id
         assert (details.run.additional_metadata or {})["django_hatchet_canvas"] == canvas.id
 
@@ -167,7 +165,7 @@ def test_a_job_delayed_inside_a_running_job_is_its_child_run():
     child = django_hatchet.get_run(child_id)
     assert child.get(timeout=30) == 6
     assert child.engine_run_id is not None
-    details = get_client().runs.get(child.engine_run_id)
+    details = rest_run(child.engine_run_id)
     assert details.tasks[0].parent_task_external_id == parent.engine_run_id
 
 

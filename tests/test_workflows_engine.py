@@ -10,7 +10,7 @@ import pytest
 
 from django_hatchet import JobFailed, JobRun, RunStatus, send_event
 from django_hatchet.engine.client import get_client
-from tests.engine import from_another_process
+from tests.engine import from_another_process, rest_run
 from tests.testapp import workflows
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings", "worker")]
@@ -33,7 +33,7 @@ def test_each_step_is_a_task_of_one_run_on_the_engine():
     run = workflows.orders.delay(1)
     run.get(timeout=60)
     assert task_states(run) == dict.fromkeys(["bill", "load", "price", "reserve"], "COMPLETED")
-    details = get_client().runs.get(run.engine_run_id or "")
+    details = rest_run(run.engine_run_id or "")
     assert (details.run.additional_metadata or {})["django_hatchet_run_id"] == run.id
 
 
