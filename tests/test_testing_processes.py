@@ -144,6 +144,7 @@ FAKE_ENGINE = """\
 #!/bin/sh
 # Stands in for scripts/hatchet-engine start: says what it was given, then writes the file.
 echo "start $1 db=$HATCHET_ENGINE_DB grpc=$HATCHET_ENGINE_GRPC_PORT api=$HATCHET_ENGINE_API_PORT"
+echo "buffer=${SERVER_DEFAULT_BUFFER_SIZE:-unset}"
 {
   echo "export HATCHET_CLIENT_TOKEN='token-$$'"
   echo "export HATCHET_CLIENT_HOST_PORT=localhost:$HATCHET_ENGINE_GRPC_PORT"
@@ -172,6 +173,30 @@ def test_an_engine_process_starts_restarts_and_keeps_its_first_variables(tmp_pat
     finally:
         engine.stop()
     assert engine.process is None
+
+
+def test_an_engine_process_passes_its_extra_environment_as_it_is_at_each_start(tmp_path):
+    script = tmp_path / "fake-engine"
+    script.write_text(FAKE_ENGINE)
+    script.chmod(0o755)
+    engine = EngineProcess(
+        script,
+        tmp_path,
+        grpc_port=7999,
+        api_port="8999",
+        database="db",
+        log_name="e-{start}.log",
+        env={"SERVER_DEFAULT_BUFFER_SIZE": "100"},
+    )
+    try:
+        engine.start(30)
+        assert "buffer=100" in engine.log.read_text()
+        engine.stop()
+        engine.extra_env = {}
+        engine.start(30)
+        assert "buffer=unset" in engine.log.read_text()
+    finally:
+        engine.stop()
 
 
 def test_an_engine_that_exits_before_it_is_ready(tmp_path):

@@ -196,6 +196,7 @@ class EngineProcess:
         database: str,
         log_name: str = "engine.log",
         stop_timeout: float = 30,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.script = script
         self.directory = directory
@@ -205,6 +206,9 @@ class EngineProcess:
         #: The log's file name in ``directory``; ``{start}`` is replaced by the start's number.
         self.log_name = log_name
         self.stop_timeout = stop_timeout
+        #: Extra environment of the script (e.g. ``SERVER_*`` engine settings), read at each
+        #: start, so it may change between starts.
+        self.extra_env = dict(env or {})
         self.env_file = directory / "engine.env"
         self.env: dict[str, str] = {}
         self.starts = 0
@@ -228,6 +232,7 @@ class EngineProcess:
             "HATCHET_ENGINE_GRPC_PORT": self.grpc_port,
             "HATCHET_ENGINE_API_PORT": self.api_port,
             "HATCHET_ENGINE_ENV_FILE": str(self.env_file),
+            **self.extra_env,
         }
         process = ManagedProcess(
             [str(self.script), "start"], log, env=env, stop_timeout=self.stop_timeout
