@@ -7,7 +7,11 @@ engine and PostgreSQL:
 - ``.delay()`` outside a transaction;
 - the raw SDK's ``run(wait_for_result=False)`` (a gRPC round trip to the engine);
 - the floor of a durable record: an INSERT of one small row inside ``transaction.atomic()``,
-  with its commit, on the same database.
+  with its commit, on the same database;
+- each peer of ``bench/peers.py`` enqueuing one job inside ``transaction.atomic()``, its
+  commit included: Celery's ``delay_on_commit()`` (Redis; RabbitMQ with publisher confirms),
+  Procrastinate's ``defer()`` and django-tasks-db's ``enqueue()`` (both write the job in the
+  transaction). No worker runs meanwhile; the jobs are left in their queues.
 
 django-hatchet's background dispatch sends the runs from a thread meanwhile (to the engine;
 no worker runs them): its work on the GIL is part of what the caller pays, as in a web
@@ -20,6 +24,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 FLOOR_TABLE = "bench_floor"
@@ -32,10 +37,13 @@ NAMES = {
 }
 
 
-def measure(bench: Any, repeat: int, calls: int, namespace: Callable[[str], str]) -> dict[str, Any]:
+def measure(
+    bench: Any, peers: list[Any], repeat: int, calls: int, namespace: Callable[[str], str]
+) -> dict[str, Any]:
     from django.db import connection, transaction
 
-    from bench.run import CACHE, probe_input, rotate, spread
+    from bench.common import CACHE, rotate, spread
+    from bench.run import probe_input
     from django_hatchet.backends import get_backend
 
     ns_ours, ns_raw = namespace("req"), namespace("reqraw")
@@ -70,6 +78,8 @@ def measure(bench: Any, repeat: int, calls: int, namespace: Callable[[str], str]
         "raw": raw_run,
         "floor": floor,
     }
+    for peer in peers:
+        candidates[peer.call] = partial(peer.enqueue_in_atomic, "")
     dispatcher = get_backend().sender.dispatcher  # type: ignore[attr-defined]
     for fn in candidates.values():  # Warm up: connections, registrations, the thread.
         for _ in range(20):
@@ -89,7 +99,9 @@ def measure(bench: Any, repeat: int, calls: int, namespace: Callable[[str], str]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {FLOOR_TABLE}")
     med = {k: statistics.median(v) for k, v in micros.items()}
+    peer_names = [peer.call for peer in peers]
     return {
+        "peers": peer_names,
         "micros": {k: spread(v) for k, v in micros.items()},
         "calls": calls,
         "repetitions": 3 * repeat,
@@ -99,6 +111,7 @@ def measure(bench: Any, repeat: int, calls: int, namespace: Callable[[str], str]
             "outside_vs_raw": med["outside"] / med["raw"],
             "outside_vs_floor": med["outside"] / med["floor"],
         },
+        "vs_peers": {name: med["atomic"] / med[name] for name in peer_names},
     }
 
 
@@ -115,6 +128,8 @@ def summary(result: dict[str, Any], verdict: Callable[[bool], str]) -> list[str]
             f"{what} vs one INSERT with its commit | {floor:.2f}x | <= 1.5x |"
             f" {verdict(floor <= 1.5)} |"
         )
+    for name, ratio in result.get("vs_peers", {}).items():
+        lines.append(f"| 10 | `.delay()` in `atomic()` vs {name} | {ratio:.2f}x | reported | |")
     return lines
 
 
@@ -127,7 +142,11 @@ def section(result: dict[str, Any], fmt: Callable[..., tuple[str, str]]) -> list
         "| candidate | per call | spread |",
         "|---|---|---|",
     ]
-    for name, label in NAMES.items():
+    labels = {
+        **NAMES,
+        **{name: f"{name} in `atomic()`, with its commit" for name in result.get("peers", [])},
+    }
+    for name, label in labels.items():
         median, spread = fmt(result["micros"][name], " us", 1.0, 0)
         lines.append(f"| {label} | {median} | {spread} |")
     lines.append("")

@@ -28,45 +28,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import probe, request_path, services
+from bench import e2e, engine_profiles, peers, request_path, services
+from bench.common import CACHE, log, namespace, rotate, spread, wait_count
 from bench.services import PYTHON, ROOT, Process
 from django_hatchet.testing.processes import READY_LINE
 
-CACHE = ROOT / "bench" / ".cache"
 DOCS = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "img" / "bench-scaling.png"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
 SLOTS = 10  # runworker's default (HATCHET_WORKER_SLOTS)
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')} load {services.load_average()}] {message}", flush=True)
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
-
-
-def namespace(what: str) -> str:
-    return f"b{uuid.uuid4().hex[:6]}{what}"
-
-
-def wait_count(path: Path, n: int, timeout: float) -> float:
-    """Wait until ``n`` jobs wrote to ``path``; return the time (perf_counter) they had."""
-    deadline = time.monotonic() + timeout
-    while probe.count(str(path)) < n:
-        if time.monotonic() > deadline:
-            raise RuntimeError(
-                f"{path.name}: {probe.count(str(path))} of {n} jobs ran in {timeout}s"
-            )
-        time.sleep(0.005)
-    return time.perf_counter()
-
-
-def rotate(items: list[Any], rep: int) -> list[Any]:
-    """Each repetition starts with another candidate, so that none always goes first."""
-    k = rep % len(items)
-    return items[k:] + items[:k]
 
 
 # Row 1 -------------------------------------------------------------------------------------
@@ -212,12 +182,6 @@ class Bench:
             hatchet._client.admin.put_workflow(task.to_proto())
         return task
 
-    def celery(self) -> Any:
-        os.environ["BENCH_REDIS_URL"] = self.redis_url
-        from bench.celery_app import noop
-
-        return noop
-
     def start(self, process: Process, ready: str = READY_LINE) -> Process:
         self.processes.append(process)
         process.wait_for(ready, 120)
@@ -321,92 +285,6 @@ def row_enqueue(bench: Bench, repeat: int, calls: int, bulk: int, drain: bool) -
         "ratio_delay_vs_raw": med["delay"] / med["raw run"],
         "ratio_many_vs_loop": med["delay_many"] / med["delay loop x1000"],
         "ratio_many_vs_raw_many": med["delay_many"] / med["raw run_many"],
-    }
-
-
-def row_e2e(bench: Bench, repeat: int, jobs: int, latency_jobs: int) -> dict[str, Any]:
-    """Rows 5 and 6: end-to-end throughput, then latency at low load, on the same workers."""
-    ns_ours, ns_raw = namespace("e2e"), namespace("e2eraw")
-    ours_w = bench.start(
-        services.django_worker(bench.engine, ns_ours, SLOTS, CACHE / "e2e-ours.log")
-    )
-    raw_w = bench.start(services.raw_worker(bench.engine, ns_raw, SLOTS, CACHE / "e2e-raw.log"))
-    celery_w = bench.start(
-        services.celery_worker(bench.redis_url, os.cpu_count() or 2, CACHE / "e2e-celery.log"),
-        ready="ready.",
-    )
-    noop = bench.ours(ns_ours)
-    raw = bench.raw(ns_raw)
-    celery = bench.celery()
-
-    def ours_send(path: Path, n: int) -> None:
-        noop.delay_many([(str(path), 0.0)] * n)
-
-    def raw_send(path: Path, n: int) -> None:
-        raw_bulk(raw, path, n)
-
-    def celery_send(path: Path, n: int) -> None:
-        for _ in range(n):
-            celery.delay(str(path), 0.0)
-
-    senders = {
-        "django-hatchet runworker": ours_send,
-        "raw SDK worker": raw_send,
-        "Celery worker (Redis)": celery_send,
-    }
-    for send in senders.values():  # warm up
-        path = CACHE / f"warm-{uuid.uuid4().hex[:6]}"
-        send(path, 50)
-        wait_count(path, 50, 120)
-    rates: dict[str, list[float]] = {name: [] for name in senders}
-    for rep in range(repeat):
-        for name in rotate(list(senders), rep):
-            path = CACHE / f"e2e-{uuid.uuid4().hex[:8]}"
-            start = time.perf_counter()
-            senders[name](path, jobs)
-            end = wait_count(path, jobs, 600)
-            rates[name].append(jobs / (end - start))
-            time.sleep(1)  # let the engine settle between candidates
-        log(f"e2e rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items()))
-
-    # Latency at low load: one job every 50 ms, the candidates alternating job by job.
-    send_one = {
-        "django-hatchet runworker": lambda p: noop.delay(str(p), time.time()),
-        "raw SDK worker": lambda p: raw.run(probe_input(p, time.time()), wait_for_result=False),
-        "Celery worker (Redis)": lambda p: celery.delay(str(p), time.time()),
-    }
-    p50: dict[str, list[float]] = {name: [] for name in send_one}
-    p95: dict[str, list[float]] = {name: [] for name in send_one}
-    for rep in range(2 * repeat):  # cheap, and noisier than throughput
-        paths = {name: CACHE / f"lat-{uuid.uuid4().hex[:8]}" for name in send_one}
-        for _ in range(latency_jobs):
-            for name in rotate(list(send_one), rep):
-                send_one[name](paths[name])
-                time.sleep(0.05)
-        for name, path in paths.items():
-            wait_count(path, latency_jobs, 120)
-            values = sorted(probe.latencies(str(path)))
-            p50[name].append(values[len(values) // 2] * 1000)
-            p95[name].append(values[int(len(values) * 0.95) - 1] * 1000)
-        log(
-            f"latency rep {rep + 1}: "
-            + ", ".join(f"{k} p50 {v[-1]:.1f} ms" for k, v in p50.items())
-        )
-    bench.stop(ours_w, raw_w, celery_w)
-    med = {k: statistics.median(v) for k, v in rates.items()}
-    ours_name, raw_name, celery_name = list(senders)
-    return {
-        "jobs": jobs,
-        "slots": SLOTS,
-        "celery_concurrency": os.cpu_count() or 2,
-        "rates": {k: spread(v) for k, v in rates.items()},
-        "ratio_vs_raw": med[ours_name] / med[raw_name],
-        "ratio_vs_celery": med[ours_name] / med[celery_name],
-        "latency_jobs": latency_jobs,
-        "p50_ms": {k: spread(v) for k, v in p50.items()},
-        "p95_ms": {k: spread(v) for k, v in p95.items()},
-        "p50_ratio": statistics.median(p50[ours_name]) / statistics.median(p50[raw_name]),
-        "p95_ratio": statistics.median(p95[ours_name]) / statistics.median(p95[raw_name]),
     }
 
 
@@ -689,19 +567,7 @@ def report(results: dict[str, Any]) -> str:
             f"| 4 | `delay_many(1000)` vs raw `run_many` | {e['ratio_many_vs_raw_many']:.2f}x | >= 0.9x | {verdict(e['ratio_many_vs_raw_many'] >= 0.9)} |"
         )
     if "e2e" in r:
-        e = r["e2e"]
-        add(
-            f"| 5 | end-to-end, runworker vs raw SDK worker | {e['ratio_vs_raw']:.2f}x | >= 0.9x | {verdict(e['ratio_vs_raw'] >= 0.9)} |"
-        )
-        add(
-            f"| 5 | end-to-end, runworker vs Celery + Redis | {e['ratio_vs_celery']:.2f}x | reported | |"
-        )
-        add(
-            f"| 6 | enqueue-to-start p50 vs raw SDK | {e['p50_ratio']:.2f}x | <= 1.1x | {verdict(e['p50_ratio'] <= 1.1)} |"
-        )
-        add(
-            f"| 6 | enqueue-to-start p95 vs raw SDK | {e['p95_ratio']:.2f}x | <= 1.1x | {verdict(e['p95_ratio'] <= 1.1)} |"
-        )
+        lines.extend(e2e.summary(r["e2e"], verdict))
     if "memory" in r:
         mem = r["memory"]["rss_kib"]
         ours = mem["django-hatchet runworker"]
@@ -715,6 +581,8 @@ def report(results: dict[str, Any]) -> str:
         )
     if "request" in r:
         lines.extend(request_path.summary(r["request"], verdict))
+    if "engine_profiles" in r:
+        lines.extend(engine_profiles.summary(r["engine_profiles"], verdict))
     if "workflows" in r:
         for shape, ratio in r["workflows"]["ratios"].items():
             add(
@@ -794,34 +662,7 @@ def report(results: dict[str, Any]) -> str:
             add(f"| {label} | {med} | {spr} |")
         add("")
     if "e2e" in r:
-        e = r["e2e"]
-        add("### 5. End-to-end throughput\n")
-        add(
-            f"{e['jobs']:,} jobs, from the first enqueue (bulk for the Hatchet candidates, a `.delay()` loop for"
-        )
-        add(
-            f"Celery) to the last job's completion. Hatchet workers: {e['slots']} slots; Celery: prefork,"
-        )
-        add(
-            f"concurrency {e['celery_concurrency']}, Redis {m['redis']} broker (started by the bench), results ignored.\n"
-        )
-        add("| candidate | runs/s | spread |\n|---|---|---|")
-        for key, value in e["rates"].items():
-            med, spr = fmt(value)
-            add(f"| {key} | {med} | {spr} |")
-        add("\n### 6. Latency from enqueue to start, at low load\n")
-        add(
-            f"{e['latency_jobs']} jobs per candidate in each of {2 * r['repeat']} repetitions, one every 50 ms, the candidates alternating"
-        )
-        add(
-            "job by job; time from just before the enqueue call to the job function's first line.\n"
-        )
-        add("| candidate | p50 | spread | p95 | spread |\n|---|---|---|---|---|")
-        for key in e["p50_ms"]:
-            a, b = fmt(e["p50_ms"][key], " ms", 1, 1)
-            c, d = fmt(e["p95_ms"][key], " ms", 1, 1)
-            add(f"| {key} | {a} | {b} | {c} | {d} |")
-        add("")
+        lines.extend(e2e.section(r["e2e"], r["repeat"], fmt))
     if "memory" in r:
         add("### 7. Worker memory\n")
         add(
@@ -859,6 +700,8 @@ def report(results: dict[str, Any]) -> str:
         add("")
     if "request" in r:
         lines.extend(request_path.section(r["request"], fmt))
+    if "engine_profiles" in r:
+        lines.extend(engine_profiles.section(r["engine_profiles"], fmt))
     if "workflows" in r:
         add("### 9. Workflows\n")
         add(
@@ -967,7 +810,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (median reported)")
     parser.add_argument(
-        "--rows", default="1,2,3,10,5,7,8,9,p", help="rows to run (3=3-4, 5=5-6, p=profiles)"
+        "--rows",
+        default="1,2,11,3,10,5,7,8,9,p",
+        help="rows to run (3=3-4, 5=5-6, 11=engine profiles, p=Python profiles)",
     )
     parser.add_argument("--jobs", type=int, default=2000, help="jobs per end-to-end measurement")
     parser.add_argument("--memory-jobs", type=int, default=10000, help="jobs for row 7")
@@ -991,22 +836,31 @@ def main() -> None:
         log("row 2: web process with no token")
         results["web"] = row_web_boot(options.repeat)
         log(f"{results['web']}")
+    if "11" in rows:  # Before the bench's engine starts: each profile starts its own.
+        log("row 11: engine profiles")
+        results["engine_profiles"] = engine_profiles.measure(
+            engine_profiles.PROFILES, options.repeat, jobs=1000, slots=20
+        )
     if rows & {"3", "5", "7", "8", "9", "10", "p"}:
-        log("starting the engine and Redis")
+        log("starting the engine, Redis and RabbitMQ")
         engine, env = services.start_engine(CACHE)
         redis = services.start_redis(CACHE)
+        rabbitmq, rabbitmq_url = services.start_rabbitmq(CACHE)
         bench = Bench(env, f"redis://127.0.0.1:{services.REDIS_PORT}/0")
+        others = [peers.reference(bench.redis_url), *peers.durable(rabbitmq_url)]
         try:
             if "3" in rows:
                 log("rows 3-4: enqueue")
                 results["enqueue"] = row_enqueue(bench, options.repeat, 100, 1000, options.drain)
             if "10" in rows:
                 log("row 10: request-path enqueue")
-                results["request"] = request_path.measure(bench, options.repeat, 200, namespace)
+                results["request"] = request_path.measure(
+                    bench, others, options.repeat, 200, namespace
+                )
                 log(f"{results['request']['ratios']}")
             if "5" in rows:
                 log("rows 5-6: end to end, latency")
-                results["e2e"] = row_e2e(bench, options.repeat, options.jobs, 40)
+                results["e2e"] = e2e.measure(bench, others, options.repeat, options.jobs, 40, SLOTS)
             if "7" in rows:
                 log("row 7: memory")
                 results["memory"] = row_memory(bench, options.memory_jobs)
@@ -1023,6 +877,7 @@ def main() -> None:
             (CACHE / "results.json").write_text(json.dumps(results, indent=2))
             bench.stop_all()
             redis.stop()
+            rabbitmq.stop()
             engine.stop()
     results["load_end"] = services.load_average()
     (CACHE / "results.json").write_text(json.dumps(results, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,15 @@ PYTHON = sys.executable
 GRPC_PORT = os.environ.get("HATCHET_ENGINE_GRPC_PORT", "7277")
 API_PORT = os.environ.get("HATCHET_ENGINE_API_PORT", "9088")
 ENGINE_DB = os.environ.get("HATCHET_ENGINE_DB", "hatchet_engine_bench")
+#: The engine's database lives on a PostgreSQL cluster of its own (scripts/postgres creates
+#: it), as in production: its commits do not queue behind the project's, nor these behind its.
+ENGINE_CLUSTER = os.environ.get("BENCH_ENGINE_PG_CLUSTER", "bench_engine")
+ENGINE_PG_PORT = os.environ.get("BENCH_ENGINE_PG_PORT", "5442")
 REDIS_PORT = os.environ.get("BENCH_REDIS_PORT", "6399")
+RABBITMQ_PORT = os.environ.get("BENCH_RABBITMQ_PORT", "5682")
+#: Debian's rabbitmq-server, run as the calling user (its /usr/sbin wrapper switches to the
+#: rabbitmq user, who cannot write the bench's cache).
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 
 
 class Process(ManagedProcess):
@@ -38,14 +47,25 @@ class Process(ManagedProcess):
             ) from None
 
 
+def engine_database_url(database: str = ENGINE_DB) -> str:
+    """The URL of ``database`` on the engine's own PostgreSQL cluster (started, and created
+    the first time, by scripts/postgres)."""
+    env = {**os.environ, "PG_CLUSTER": ENGINE_CLUSTER, "PG_PORT": ENGINE_PG_PORT, "PG_DB": database}
+    return subprocess.run(
+        [str(ROOT / "scripts" / "postgres")], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def start_engine(cache: Path) -> tuple[EngineProcess, dict[str, str]]:
-    """``scripts/hatchet-engine start`` on the bench's ports and database."""
+    """``scripts/hatchet-engine start`` on the bench's ports, its database on a cluster of
+    its own."""
     engine = EngineProcess(
         ROOT / "scripts" / "hatchet-engine",
         cache,
         grpc_port=GRPC_PORT,
         api_port=API_PORT,
         database=ENGINE_DB,
+        env={"HATCHET_ENGINE_DATABASE_URL": engine_database_url()},
     )
     try:
         variables = engine.start(900)  # The first start builds the engine.
@@ -75,6 +95,33 @@ def start_redis(cache: Path) -> Process:
     )
     redis.wait_for("Ready to accept connections", 30)
     return redis
+
+
+def start_rabbitmq(cache: Path) -> tuple[Process, str]:
+    """A RabbitMQ node of the bench's own (its data in ``cache``, no plugins), for the
+    engine's RabbitMQ message queue and for Celery; return it and its AMQP URL."""
+    if not os.path.exists(RABBITMQ_SERVER):
+        raise RuntimeError(
+            f"{RABBITMQ_SERVER} is missing: apt-get install rabbitmq-server (scripts/bench does)"
+        )
+    home = cache / "rabbitmq"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "plugins").write_text("[].\n")
+    env = {
+        **os.environ,
+        "HOME": str(home),  # its Erlang cookie
+        "RABBITMQ_NODENAME": f"bench{RABBITMQ_PORT}@localhost",
+        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+        "RABBITMQ_NODE_PORT": RABBITMQ_PORT,
+        "RABBITMQ_DIST_PORT": str(int(RABBITMQ_PORT) + 20000),
+        "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(home / "log"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "plugins"),
+        "RABBITMQ_LOGS": "-",
+    }
+    rabbitmq = Process([RABBITMQ_SERVER], cache / "rabbitmq.log", env)
+    rabbitmq.wait_for("Server startup complete", 120)
+    return rabbitmq, f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}/"
 
 
 def client_env(engine: dict[str, str], namespace: str) -> dict[str, str]:
