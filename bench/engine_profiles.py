@@ -46,10 +46,23 @@ PG_PREFIX = "PG_"
 IDLE_SECONDS = 5.0  # the engine database's commits per second with nothing to run
 RABBITMQ = "rabbitmq"  # a profile's value for HATCHET_ENGINE_RABBITMQ_URL: the bench's node
 
-#: What ``scripts/hatchet-engine start`` runs by default, and the candidates against it.
+#: Row 11's profiles; the first is the reference. The script's own defaults (``{}``) are the
+#: tuned buffers; RabbitMQ is one variable away; the last is measured, not recommended (a
+#: crash of the engine's PostgreSQL may lose its last commits: runs the engine had accepted).
 PROFILES: dict[str, dict[str, str]] = {
-    "default": {},
+    "hatchet-defaults": {
+        "SERVER_DEFAULT_BUFFER_SIZE": "10",
+        "SERVER_DEFAULT_BUFFER_FLUSH_INTERVAL": "10ms",
+    },
+    "tuned": {},
+    "tuned-rabbitmq": {"HATCHET_ENGINE_RABBITMQ_URL": RABBITMQ},
+    "tuned-rabbitmq-async-commit": {
+        "HATCHET_ENGINE_RABBITMQ_URL": RABBITMQ,
+        "PG_synchronous_commit": "off",
+    },
 }
+#: The profile the bench's other engine rows run on (``make bench``: rows 3 to 9).
+BENCH_PROFILE = "tuned-rabbitmq"
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -229,6 +242,10 @@ def measure(
     """Each profile ``repeat`` times, interleaved; medians and spreads, and each profile's
     throughput against the first one's. ``with_statements``: the engine's costliest SQL
     statements of each throughput phase too (pg_stat_statements; it costs some throughput)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
     services.engine_database_url(DATABASE)  # The engine's cluster is up, with the database.
     if with_statements:
         enable_statements()
@@ -311,10 +328,6 @@ def main() -> None:
     profiles = {name: PROFILES[name] for name in options.profiles.split(",") if name}
     profiles.update(parse_try(text) for text in options.tries)
     CACHE.mkdir(exist_ok=True)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
-
-    django.setup()
     result = measure(
         profiles,
         options.repeat,

@@ -503,7 +503,8 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "django": django.get_version(),
         "hatchet-sdk": version("hatchet-sdk"),
-        "engine": "hatchet v0.105.0 (scripts/hatchet-engine, Postgres message queue)",
+        "engine": "hatchet v0.105.0 (scripts/hatchet-engine; rows 3-9: profile"
+        f" {engine_profiles.BENCH_PROFILE}, its database on a PostgreSQL cluster of its own)",
         "celery": version("celery"),
         "redis": redis.split()[2].removeprefix("v=") if redis else "?",
         "postgres": pg,
@@ -842,10 +843,14 @@ def main() -> None:
             engine_profiles.PROFILES, options.repeat, jobs=1000, slots=20
         )
     if rows & {"3", "5", "7", "8", "9", "10", "p"}:
-        log("starting the engine, Redis and RabbitMQ")
-        engine, env = services.start_engine(CACHE)
-        redis = services.start_redis(CACHE)
+        log(f"starting RabbitMQ, Redis and the engine ({engine_profiles.BENCH_PROFILE})")
         rabbitmq, rabbitmq_url = services.start_rabbitmq(CACHE)
+        redis = services.start_redis(CACHE)
+        profile = engine_profiles.PROFILES[engine_profiles.BENCH_PROFILE]
+        engine, env = services.start_engine(
+            CACHE,
+            {k: rabbitmq_url if v == engine_profiles.RABBITMQ else v for k, v in profile.items()},
+        )
         bench = Bench(env, f"redis://127.0.0.1:{services.REDIS_PORT}/0")
         others = [peers.reference(bench.redis_url), *peers.durable(rabbitmq_url)]
         try:

@@ -56,16 +56,18 @@ def engine_database_url(database: str = ENGINE_DB) -> str:
     ).stdout.strip()
 
 
-def start_engine(cache: Path) -> tuple[EngineProcess, dict[str, str]]:
+def start_engine(
+    cache: Path, env: dict[str, str] | None = None
+) -> tuple[EngineProcess, dict[str, str]]:
     """``scripts/hatchet-engine start`` on the bench's ports, its database on a cluster of
-    its own."""
+    its own, with ``env`` (engine settings) added to its environment."""
     engine = EngineProcess(
         ROOT / "scripts" / "hatchet-engine",
         cache,
         grpc_port=GRPC_PORT,
         api_port=API_PORT,
         database=ENGINE_DB,
-        env={"HATCHET_ENGINE_DATABASE_URL": engine_database_url()},
+        env={"HATCHET_ENGINE_DATABASE_URL": engine_database_url(), **(env or {})},
     )
     try:
         variables = engine.start(900)  # The first start builds the engine.
