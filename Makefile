@@ -12,6 +12,6 @@ demo-worker:
 test:
 	scripts/test
 
-# Every benchmark of docs/benchmarks.md, written there (not part of the test suite; ~15 min).
+# Every benchmark of docs/benchmarks.md, written there (not part of the test suite; ~35 min).
 bench:
 	scripts/bench

@@ -56,11 +56,28 @@ def engine_database_url(database: str = ENGINE_DB) -> str:
     ).stdout.strip()
 
 
+def drop_engine_database(database: str = ENGINE_DB) -> None:
+    """Drop the engine's database, so that a run starts with no runs left by the last one
+    (rows 3, 4 and 10 leave thousands queued, with no worker)."""
+    engine_database_url(database)  # The cluster is up.
+    subprocess.run(
+        [
+            "su",
+            "postgres",
+            "-c",
+            f"psql -p {ENGINE_PG_PORT} -qc 'DROP DATABASE {database} WITH (FORCE)'",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def start_engine(
     cache: Path, env: dict[str, str] | None = None
 ) -> tuple[EngineProcess, dict[str, str]]:
-    """``scripts/hatchet-engine start`` on the bench's ports, its database on a cluster of
-    its own, with ``env`` (engine settings) added to its environment."""
+    """``scripts/hatchet-engine start`` on the bench's ports, on a fresh database on a
+    cluster of its own, with ``env`` (engine settings) added to its environment."""
+    drop_engine_database()
     engine = EngineProcess(
         ROOT / "scripts" / "hatchet-engine",
         cache,
