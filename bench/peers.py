@@ -45,6 +45,13 @@ class Peer:
 
     def enqueue_in_atomic(self, path: str) -> None:
         """One job inside ``transaction.atomic()``, the commit included (row 10)."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            self.enqueue_in_transaction(path)
+
+    def enqueue_in_transaction(self, path: str) -> None:
+        """The peer's own way to enqueue inside a transaction."""
         raise NotImplementedError
 
 
@@ -71,11 +78,8 @@ class CeleryPeer(Peer):
     def send_one(self, path: Path) -> None:
         self.noop.delay(str(path), time.time())
 
-    def enqueue_in_atomic(self, path: str) -> None:
-        from django.db import transaction
-
-        with transaction.atomic():
-            self.noop.delay_on_commit(path, 0.0)
+    def enqueue_in_transaction(self, path: str) -> None:
+        self.noop.delay_on_commit(path, 0.0)
 
 
 class ProcrastinatePeer(Peer):
@@ -98,11 +102,8 @@ class ProcrastinatePeer(Peer):
     def send_one(self, path: Path) -> None:
         self.noop.defer(path=str(path), enqueued_at=time.time())
 
-    def enqueue_in_atomic(self, path: str) -> None:
-        from django.db import transaction
-
-        with transaction.atomic():
-            self.noop.defer(path=path, enqueued_at=0.0)
+    def enqueue_in_transaction(self, path: str) -> None:
+        self.noop.defer(path=path, enqueued_at=0.0)
 
 
 class DatabaseTasksPeer(Peer):
@@ -132,11 +133,8 @@ class DatabaseTasksPeer(Peer):
     def send_one(self, path: Path) -> None:
         self.noop.enqueue(str(path), time.time())
 
-    def enqueue_in_atomic(self, path: str) -> None:
-        from django.db import transaction
-
-        with transaction.atomic():
-            self.noop.enqueue(path, 0.0)
+    def enqueue_in_transaction(self, path: str) -> None:
+        self.noop.enqueue(path, 0.0)
 
 
 def durable(rabbitmq_url: str) -> list[Peer]:
