@@ -457,7 +457,7 @@ def test_the_thread_closes_its_own_connection_to_an_in_memory_sqlite_database() 
 
     from django_hatchet.backends.dispatcher import _close_connections
 
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():  # type: ignore[attr-defined]
         pytest.skip("about in-memory SQLite test databases")
     seen: dict[str, Any] = {}
 
