@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__version__ = "0.1.0.dev0"
+
 from typing import TYPE_CHECKING, Any
 
 from .conf import conf as _conf
