@@ -34,9 +34,15 @@ def main() -> None:
     seen["fulfil"] = say(f"/orders/{order.pk}/fulfil/")
     seen["ask_approval"] = say(f"/orders/{order.pk}/ask-approval/")
     seen["approve"] = say(f"/orders/{order.pk}/approve/")
-    seen["page_says_inline_waits_end"] = (
-        "inline, a wait cannot block" in client.get("/").content.decode()
-    )
+    home = client.get("/").content.decode()
+    seen["page_says_inline_waits_end"] = "inline, a wait cannot block" in home
+    seen["mode"] = re.findall(r'<p class="mode [a-z]+"><strong>(.*?)</strong>', home)
+    # Each run id the messages name links to its page in the admin (the seeded admin).
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model()._default_manager.get(username="admin"))
+    links = re.findall(r'run <a href="([^"]+)">', " ".join(seen["sales_report"] + seen["fulfil"]))
+    seen["run_pages"] = [client.get(link).status_code for link in links]
     print(json.dumps(seen))
 
 

@@ -31,7 +31,9 @@ def test_the_demo_shows_a_chord_a_workflow_and_a_durable_wait(tmp_path: Path) ->
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["home"] == 200
     [report] = seen["sales_report"]
-    found = re.search(r"a chord of (\d+) \+ 1 steps\): run \S+ is COMPLETED", report)
+    found = re.search(
+        r"a chord of (\d+) \+ 1 steps\): run <a href=\S+>\S+</a> is COMPLETED", report
+    )
     assert found, report
     assert f"&#x27;orders&#x27;: {found[1]}, &#x27;revenue&#x27;" in report
     [fulfilled] = seen["fulfil"]
@@ -42,3 +44,5 @@ def test_the_demo_shows_a_chord_a_workflow_and_a_durable_wait(tmp_path: Path) ->
     [sent] = seen["approve"]
     assert "orders.approved.1" in sent
     assert seen["page_says_inline_waits_end"] is True
+    assert seen["mode"] == ["Mode: inline"]
+    assert seen["run_pages"] == [200, 200]  # The runs' links open their admin pages.

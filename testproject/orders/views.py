@@ -8,9 +8,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from django_hatchet import JobRun, Priority, RunStatus, chord, jobs_enabled, registry, send_event
+from django_hatchet.admin.overview import current_mode  # The admin's status line's words.
 
 from . import services
 from .forms import OrderForm, ReportForm, StockForm
@@ -107,14 +110,18 @@ def run_fulfil(request: HttpRequest, pk: int) -> HttpResponse:
 def _report_run(request: HttpRequest, what: str, run: JobRun[Any]) -> None:
     """Tell the user, through a message, the run's id and where it is."""
     status = run.status
-    text = f"{what}: run {run.id} is {status}."
+    link = reverse("admin:django_hatchet_run_change", args=[run.id])
+    text = format_html('{}: run <a href="{}">{}</a> is {}.', what, link, run.id, status)
     if status is RunStatus.COMPLETED:
-        messages.success(request, f"{text} Result: {run.result}")
+        messages.success(request, format_html("{} Result: {}", text, run.result))
     elif status is RunStatus.FAILED:
         error = run.error
-        messages.error(request, f"{text} Error: {type(error).__name__}: {error}")
+        messages.error(request, format_html("{} Error: {}: {}", text, type(error).__name__, error))
     else:
-        messages.info(request, f"{text} A worker will run it; reload the page to see its effect.")
+        messages.info(
+            request,
+            format_html("{} A worker will run it; reload the page to see its effect.", text),
+        )
 
 
 def _render_home(
@@ -127,6 +134,7 @@ def _render_home(
 ) -> HttpResponse:
     context = {
         "engine": jobs_enabled(),
+        "mode": current_mode(),
         "order_form": order_form or OrderForm(),
         "report_form": report_form or ReportForm(),
         "stock_form": stock_form or StockForm(),
