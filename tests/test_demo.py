@@ -44,5 +44,5 @@ def test_the_demo_shows_a_chord_a_workflow_and_a_durable_wait(tmp_path: Path) ->
     [sent] = seen["approve"]
     assert "orders.approved.1" in sent
     assert seen["page_says_inline_waits_end"] is True
-    assert seen["mode"] == ["Mode: inline"]
+    assert seen["mode"] == ["Mode: inline."]
     assert seen["run_pages"] == [200, 200]  # The runs' links open their admin pages.
