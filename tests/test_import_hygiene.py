@@ -52,6 +52,27 @@ def test_setup_import_tasks_and_dispatch_inline_never_import_the_sdk():
     assert json.loads(result.stdout) == []
 
 
+def test_saving_a_cron_in_the_admin_s_model_inline_never_imports_the_sdk():
+    result = run_python(
+        f"""
+        import json, sys
+        import django
+        django.setup()
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0)
+        from django_hatchet.models import Cron
+        cron = Cron.objects.create(name="nightly", job="tests.testapp.tasks.add",
+                                   schedule="0 3 * * *")
+        cron.delete()
+        print(json.dumps({HEAVY}))
+        """,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        DATABASE_URL="sqlite://:memory:",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
 def test_importing_the_package_reads_no_settings():
     # With no settings configured at all, reading one would raise ImproperlyConfigured.
     result = run_python(

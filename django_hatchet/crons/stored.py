@@ -173,10 +173,10 @@ def _record_failure(error: str) -> None:
 def sync_quietly() -> str | None:
     """Apply the rows now; return why it failed (logged; the rows say it too), or None.
     Nothing raises: the rows are saved whatever the engine answers."""
-    from ..engine.client import EngineError
-
     if conf.INLINE:
         return None
+    from ..engine.client import EngineError  # Not inline: the SDK is for the engine only.
+
     try:
         sync_stored()
     except Exception as exc:
