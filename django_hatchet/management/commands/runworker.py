@@ -154,6 +154,16 @@ class Command(BaseCommand):
                 f"--embedded starts a local engine for development, but a token is configured "
                 f"(in the {conf.TOKEN_SOURCE}); unset HATCHET_CLIENT_TOKEN, or drop --embedded."
             )
+        from django.conf import settings
+
+        from ...localengine import LocalEngineError
+        from ...localengine.progress import TerminalProgress
+        from ...localengine.sidecar import point_the_sdk_here
+
+        try:  # This package's engine (hatchet_engine build), unless another is named.
+            point_the_sdk_here(TerminalProgress(self.stderr), settings.DATABASES["default"])
+        except LocalEngineError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write("Starting an embedded Hatchet engine (development only)...")
         try:
             connection = start_embedded()
