@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_hatchet.localengine import LocalEngineError, envfile
+from django_hatchet.localengine import LocalEngineError, cli, envfile
 from django_hatchet.localengine.database import describe, engine_database_url
 from django_hatchet.localengine.paths import state_dir_for
 from django_hatchet.localengine.progress import TerminalProgress
@@ -208,3 +208,22 @@ def test_the_sidecar_takes_the_sdk_s_flags() -> None:
     )
     with pytest.raises(SystemExit):
         parse(["-grpc-port", "1"])  # No handshake file.
+
+
+def test_the_program_without_a_project_says_what_it_needs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HATCHET_ENGINE_DATABASE_URL", raising=False)
+    assert cli.main(["start"]) == 1
+    assert "HATCHET_ENGINE_DATABASE_URL names no database" in capsys.readouterr().err
+    assert cli.main(["cache-dir"]) == 0
+    assert capsys.readouterr().out.strip().endswith("hatchet-v0.105.0/bin")
+    assert cli.main(["nonsense"]) == 2
+    assert "django-hatchet-engine build" in capsys.readouterr().err
+
+
+def test_the_sidecar_without_a_built_engine_says_how_to_build_it(
+    no_go: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["-handshake-file", str(tmp_path / "h.json")]) == 1
+    assert "python manage.py hatchet_engine build" in capsys.readouterr().err

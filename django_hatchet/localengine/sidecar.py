@@ -73,15 +73,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return options
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse(sys.argv[1:] if argv is None else argv)
-    try:
-        return run(options)
-    except LocalEngineError as exc:
-        print(f"{PROGRAM}: {exc}", file=sys.stderr)
-        return 1
-
-
 def run(options: argparse.Namespace) -> int:
     if not built():
         raise LocalEngineError(
@@ -142,7 +133,3 @@ def _until_eof(stop: threading.Event) -> None:
     except (OSError, ValueError):
         pass
     stop.set()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

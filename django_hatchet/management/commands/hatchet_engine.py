@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +10,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ... import embedded
 from ...localengine import ENGINE_VERSION, LocalEngineError, envfile
 from ...localengine.build import ensure_built
-from ...localengine.database import describe, engine_database_url
-from ...localengine.engine import LocalEngine
+from ...localengine.database import engine_database_url
+from ...localengine.engine import Connection, LocalEngine
 from ...localengine.paths import bin_dir, built
 from ...localengine.process import port_in_use
 from ...localengine.progress import TerminalProgress
+from ...localengine.serve import serve
 
 
 def env_file() -> Path:
@@ -125,43 +124,29 @@ class Command(BaseCommand):
             api_port,
             rabbitmq_url=options["rabbitmq_url"] or os.environ.get("HATCHET_ENGINE_RABBITMQ_URL"),
         )
-        connection = engine.prepare()
-        self.serve(engine, connection, describe(database_url))
-
-    def serve(self, engine: LocalEngine, connection: Any, database: str) -> None:
-        """Run the engine until Ctrl-C, SIGTERM, or one of its programs exits."""
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        path = env_file()
-        engine.processes.start(write=self.stderr.write)
-        try:
-            engine.processes.wait_ready()
-            envfile.write(path, connection.exports(), "manage.py hatchet_engine start")
-            embedded.publish(
-                {
-                    "token": connection.token,
-                    "host_port": connection.grpc_address,
-                    "server_url": connection.api_url,
-                }
-            )
-            self.stderr.write(
-                self.style.SUCCESS(
-                    f"Hatchet engine {ENGINE_VERSION} ready: gRPC {connection.grpc_address}, "
-                    f"API {connection.api_url}, database {database}, "
-                    f"message queue {engine.queue}."
-                )
-            )
-            self.stderr.write(
-                "Processes with HATCHET_EMBEDDED = True use it (runworker, runserver); a shell "
-                'connects with: eval "$(python manage.py hatchet_engine env)". Ctrl-C stops it.'
-            )
-            for name, value in connection.exports().items():
-                self.stdout.write(f"export {name}={value}")
-            exited = engine.processes.wait(stop)
-        finally:
-            engine.processes.stop()
-            envfile.remove(path)
-            embedded.withdraw()
+        exited = serve(
+            engine,
+            env_file(),
+            self.stderr.write,
+            on_ready=self.ready,
+            on_stop=embedded.withdraw,
+            writer="manage.py hatchet_engine start",
+        )
         if exited is not None:
             raise CommandError(f"The engine stopped: {exited}.")
+
+    def ready(self, connection: Connection) -> None:
+        """Publish the engine for the project's processes, and say how to use it."""
+        embedded.publish(
+            {
+                "token": connection.token,
+                "host_port": connection.grpc_address,
+                "server_url": connection.api_url,
+            }
+        )
+        self.stderr.write(
+            "Processes with HATCHET_EMBEDDED = True use it (runworker, runserver); a shell "
+            'connects with: eval "$(python manage.py hatchet_engine env)". Ctrl-C stops it.'
+        )
+        for name, value in connection.exports().items():
+            self.stdout.write(f"export {name}={value}")

@@ -1,5 +1,6 @@
 """The settings of a new project that added django_hatchet, and nothing more."""
 
+import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,3 +46,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 HATCHET_CRONS = {
     "nightly-total": {"job": "shop.tasks.add", "schedule": "0 3 * * *", "args": [1, 2]},
 }
+# `manage.py hatchet_engine start` publishes its engine; with this, runworker and the other
+# processes of the project use it (scripts/check-package sets HATCHET_EMBEDDED=1).
+HATCHET_EMBEDDED = os.environ.get("HATCHET_EMBEDDED") == "1"
