@@ -73,8 +73,8 @@ def start_embedded() -> dict[str, str]:
     except (RuntimeError, TimeoutError, OSError) as exc:
         raise EngineError(
             f"The embedded Hatchet engine did not start: {exc}. Without internet access, point "
-            "HATCHET_CLIENT_EMBEDDED_BINARY_PATH at a sidecar (in this repository: "
-            "scripts/hatchet-engine build), and HATCHET_CLIENT_EMBEDDED_DATABASE_URL at a Postgres."
+            "HATCHET_CLIENT_EMBEDDED_BINARY_PATH at a sidecar (manage.py hatchet_engine build "
+            "builds this package's), and HATCHET_CLIENT_EMBEDDED_DATABASE_URL at a Postgres."
         ) from None
     return {"token": config.token, "host_port": config.host_port, "server_url": config.server_url}
 

@@ -3,7 +3,12 @@ built from the Go module proxy and run on a PostgreSQL (``manage.py hatchet_engi
 
 - ``toolchain``: the Go that builds it, checked up front;
 - ``paths``: where the binaries and each database's keys live;
-- ``build``: the build, once per engine version, with its progress.
+- ``build`` and ``progress``: the build, once per engine version, and what it shows;
+- ``database``: the engine's PostgreSQL database, given or made;
+- ``keys``: migrations, keys, tenant and token; ``engine`` and ``process``: the programs;
+- ``envfile`` and ``serve``: a foreground engine and the file that connects shells to it;
+- ``sidecar`` and ``cli``: ``django-hatchet-engine``, for the SDK's embedded mode and
+  ``scripts/hatchet-engine``.
 
 Nothing here imports the Hatchet SDK: the engine is a separate program.
 """

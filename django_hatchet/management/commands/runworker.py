@@ -103,7 +103,7 @@ class Command(BaseCommand):
             if options["embedded"]:
                 raise CommandError(
                     "--reload and --embedded do not go together: a restart would start a new "
-                    "engine. Start the engine once (scripts/hatchet-engine start, or a worker "
+                    "engine. Start the engine once (manage.py hatchet_engine start, or a worker "
                     "with --embedded) and reload the other worker."
                 )
             code = reload_worker(lambda text: self.stdout.write(self.style.NOTICE(text)))
