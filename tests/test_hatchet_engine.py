@@ -227,3 +227,16 @@ def test_the_sidecar_without_a_built_engine_says_how_to_build_it(
 ) -> None:
     assert cli.main(["-handshake-file", str(tmp_path / "h.json")]) == 1
     assert "python manage.py hatchet_engine build" in capsys.readouterr().err
+
+
+def test_start_without_go_says_so_before_touching_anything(
+    no_go: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Ports free and a database found: the Go check is what stops it, with the same words.
+    monkeypatch.setattr(
+        "django_hatchet.management.commands.hatchet_engine.engine_database_url",
+        lambda explicit, project: "postgres://u@127.0.0.1:5432/engine",
+    )
+    with pytest.raises(CommandError, match=r"needs Go 1\.26 or newer.*HATCHET_CLIENT_TOKEN"):
+        call_command("hatchet_engine", "start", "--grpc-port", "7177", "--api-port", "7178")
+    assert not (tmp_path / "cache").exists()
