@@ -16,11 +16,17 @@ from django.core.management import CommandError, call_command
 from django_hatchet.localengine import LocalEngineError, cli, envfile
 from django_hatchet.localengine.database import describe, engine_database_url
 from django_hatchet.localengine.paths import state_dir_for
+from django_hatchet.localengine.process import free_port
 from django_hatchet.localengine.progress import TerminalProgress
 from django_hatchet.localengine.sidecar import parse
 from django_hatchet.localengine.toolchain import parse_version, require_go
 
 SQLITE = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+
+
+def free_ports() -> list[str]:
+    """Two ports nothing listens on (fixed ones may be taken by the engine tests' workers)."""
+    return ["--grpc-port", str(free_port()), "--api-port", str(free_port())]
 
 
 @pytest.fixture
@@ -98,14 +104,15 @@ def test_start_on_a_port_in_use_says_which_and_how_to_choose(busy_port: int) -> 
 
 
 def test_start_with_the_same_port_twice_is_refused() -> None:
-    with pytest.raises(CommandError, match="both 7171"):
-        call_command("hatchet_engine", "start", "--grpc-port", "7171", "--api-port", "7171")
+    port = str(free_port())
+    with pytest.raises(CommandError, match=f"both {port}"):
+        call_command("hatchet_engine", "start", "--grpc-port", port, "--api-port", port)
 
 
 def test_start_with_postgresql_unreachable_says_where_and_what_to_do() -> None:
     url = "postgres://someone:secret@127.0.0.1:1/engine"
     with pytest.raises(CommandError) as caught:
-        call_command("hatchet_engine", "start", "--database-url", url, "--grpc-port", "7173")
+        call_command("hatchet_engine", "start", "--database-url", url, *free_ports())
     message = str(caught.value)
     assert message.startswith("PostgreSQL at someone@127.0.0.1:1/engine cannot be reached")
     assert "secret" not in message
@@ -114,9 +121,7 @@ def test_start_with_postgresql_unreachable_says_where_and_what_to_do() -> None:
 
 def test_start_with_a_url_that_is_not_postgresql_is_refused() -> None:
     with pytest.raises(CommandError, match="is not a PostgreSQL URL"):
-        call_command(
-            "hatchet_engine", "start", "--database-url", "mysql://x@h/db", "--grpc-port", "7175"
-        )
+        call_command("hatchet_engine", "start", "--database-url", "mysql://x@h/db", *free_ports())
 
 
 def test_start_on_a_sqlite_project_asks_for_a_postgresql_database() -> None:
@@ -238,5 +243,5 @@ def test_start_without_go_says_so_before_touching_anything(
         lambda explicit, project: "postgres://u@127.0.0.1:5432/engine",
     )
     with pytest.raises(CommandError, match=r"needs Go 1\.26 or newer.*HATCHET_CLIENT_TOKEN"):
-        call_command("hatchet_engine", "start", "--grpc-port", "7177", "--api-port", "7178")
+        call_command("hatchet_engine", "start", *free_ports())
     assert not (tmp_path / "cache").exists()
