@@ -77,7 +77,7 @@ def row_web_boot(repeat: int) -> dict[str, Any]:
         source / "django_hatchet",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    modes = ["plain", "hatchet", "source", "sdk"]
+    modes = ["plain", "hatchet", "integrations", "source", "sdk"]
     seconds: dict[str, list[float]] = {m: [] for m in modes}
     cpu: dict[str, list[float]] = {m: [] for m in modes}
     wall: dict[str, list[float]] = {m: [] for m in modes}
@@ -126,6 +126,7 @@ def row_web_boot(repeat: int) -> dict[str, Any]:
         "cpu": {m: spread(v) for m, v in cpu.items()},
         "added_cpu_ms": added(cpu),
         "added_cpu_source_ms": added(cpu, "source"),
+        "added_cpu_integrations_ms": added(cpu, "integrations"),
         "wall": {m: spread(v) for m, v in wall.items()},
         "sdk_modules": modules,
         "added_ms": added(seconds),
@@ -618,6 +619,7 @@ def report(results: dict[str, Any]) -> str:
         names = {
             "plain": "without django_hatchet (plain function)",
             "hatchet": "with django_hatchet, `delay().get()` inline",
+            "integrations": "the same, OpenTelemetry and Sentry installed, not configured",
             "source": "the same, django_hatchet from source (no bytecode)",
             "sdk": "`import hatchet_sdk` alone",
         }
@@ -632,7 +634,10 @@ def report(results: dict[str, Any]) -> str:
         add(
             f"\nAdded by django_hatchet: **{w['added_cpu_ms']:+.1f} ms of CPU**;"
             f" {w['added_ms']:+.1f} ms in-process wall, {w['added_wall_ms']:+.1f} ms of process"
-            f" wall time. From source, without bytecode: {w['added_cpu_source_ms']:+.1f} ms of CPU.\n"
+            f" wall time. From source, without bytecode: {w['added_cpu_source_ms']:+.1f} ms of CPU."
+            " With OpenTelemetry and Sentry installed but not configured (the integrations'"
+            f" observers in place, their libraries not imported):"
+            f" {w['added_cpu_integrations_ms']:+.1f} ms of CPU.\n"
         )
     if "enqueue" in r:
         e = r["enqueue"]

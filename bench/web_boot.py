@@ -1,6 +1,10 @@
 """Row 2: what a web process with no token pays for django_hatchet, in a fresh interpreter.
 
-    python bench/web_boot.py plain|hatchet|sdk
+    python bench/web_boot.py plain|hatchet|integrations|sdk
+
+``hatchet`` hides OpenTelemetry and Sentry as if they were not installed (the bench's
+virtualenv has them, for the tests); ``integrations`` is the same with them installed but not
+configured (``docs/integrations.md``).
 
 Prints JSON: the seconds (wall, and this process's CPU time) from the script's first line to
 the end of the first dispatch, and how many ``grpc`` / ``hatchet_sdk`` modules were loaded.
@@ -26,6 +30,10 @@ if ROOT not in sys.path:  # After PYTHONPATH: row 2 puts a copy of django_hatche
 def main(mode: str) -> None:
     for key in [k for k in os.environ if k.startswith("HATCHET_")]:
         del os.environ[key]
+    if mode == "hatchet":  # As if not installed: importlib's find_spec() answers None.
+        sys.modules.update(opentelemetry=None, sentry_sdk=None)
+    elif mode == "integrations":
+        mode = "hatchet"
     if mode == "sdk":
         import hatchet_sdk  # noqa: F401
     else:

@@ -19,6 +19,10 @@ def _reset_settings(*, setting: str, **kwargs: Any) -> None:
         from . import backends
 
         backends.reset()
+        if setting == "HATCHET_INTEGRATIONS":
+            from .integrations import install
+
+            install()
 
 
 def _cron_changed(*, using: str, **kwargs: Any) -> None:
@@ -42,3 +46,6 @@ class DjangoHatchetConfig(AppConfig):
             signal.connect(_cron_changed, sender="django_hatchet.Cron", dispatch_uid=signal)
         setting_changed.connect(_reset_settings, dispatch_uid="django_hatchet.reset_settings")
         registry.autodiscover()
+        from .integrations import install
+
+        install()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
-from .conf import SETTINGS, setting_error
+from .conf import SETTINGS, environ_value, setting_error
 
 
 def check_settings(
@@ -27,6 +29,41 @@ def check_settings(
                 )
             )
     return errors
+
+
+def check_environment(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """E012, W003: an environment variable that stands in for a setting (``HATCHET_EMBEDDED``)
+    and cannot be read, or that the setting overrules."""
+    messages: list[checks.CheckMessage] = []
+    for name, spec in SETTINGS.items():
+        text = os.environ.get(name)
+        if spec.from_environ is None or text is None:
+            continue
+        try:
+            value = environ_value(name)
+        except ValueError as exc:
+            messages.append(
+                checks.Error(
+                    str(exc),
+                    hint=f"Set {name}=1 or {name}=0, or unset it.",
+                    id="django_hatchet.E012",
+                )
+            )
+            continue
+        given = getattr(settings, name, value)
+        if given != value and not setting_error(name, given):  # Else E001.
+            messages.append(
+                checks.Warning(
+                    f"{name} is {given!r} in the settings, and the environment variable {name} "
+                    f"is {text!r}: the setting wins, so the environment variable is ignored.",
+                    hint=f"Remove {name} from the settings to let the environment decide, or "
+                    f'read the variable there: {name} = os.environ.get("{name}") == "1".',
+                    id="django_hatchet.W003",
+                )
+            )
+    return messages
 
 
 def check_crons(
@@ -160,7 +197,11 @@ def check_single_flight(
     from .jobs.registry import registry
 
     vendor = connections[DEFAULT_DB_ALIAS].vendor
-    if conf.INLINE or vendor == "postgresql":
+    try:
+        inline = conf.INLINE
+    except ImproperlyConfigured:  # E001 or E012 says why.
+        return []
+    if inline or vendor == "postgresql":
         return []
     return [
         checks.Error(
@@ -203,12 +244,32 @@ def check_workflows(
     return errors
 
 
+def check_integrations(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """W010: an integration ``HATCHET_INTEGRATIONS`` names whose library is missing (it would
+    do nothing, silently)."""
+    from .integrations import missing
+
+    return [
+        checks.Warning(
+            f"HATCHET_INTEGRATIONS names {name!r}, but its library is not installed: it does "
+            "nothing.",
+            hint=f"pip install {package}, or take {name!r} out of HATCHET_INTEGRATIONS.",
+            id="django_hatchet.W010",
+        )
+        for name, package in missing()
+    ]
+
+
 def register() -> None:
     checks.register(check_jobs_modules)
     checks.register(check_settings)
+    checks.register(check_environment)
     checks.register(check_crons)
     checks.register(check_stored_crons, checks.Tags.database)
     checks.register(check_rate_limits)
     checks.register(check_namespace)
     checks.register(check_single_flight)
     checks.register(check_workflows)
+    checks.register(check_integrations)

@@ -18,15 +18,19 @@ pytest_plugins = ["tests.engine", "tests.admin_fixtures", "pytester"]
 def _isolate() -> Iterator[None]:
     """Each test gets the registry and the environment as they were, and fresh settings."""
     jobs = dict(registry._jobs)
-    token = os.environ.pop("HATCHET_CLIENT_TOKEN", None)
+    # A developer's exported token or HATCHET_EMBEDDED never sends the tests to their engine.
+    saved = {
+        name: os.environ.pop(name, None) for name in ("HATCHET_CLIENT_TOKEN", "HATCHET_EMBEDDED")
+    }
     conf.reset()
     yield
     registry._jobs.clear()
     registry._jobs.update(jobs)
-    if token is not None:
-        os.environ["HATCHET_CLIENT_TOKEN"] = token
-    else:
-        os.environ.pop("HATCHET_CLIENT_TOKEN", None)
+    for name, value in saved.items():
+        if value is not None:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
     conf.reset()
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.utils import timezone
 
+from django_hatchet import redaction
 from django_hatchet.admin import display, overview, stats
 from django_hatchet.conf import conf
 from django_hatchet.jobs.about import about
@@ -17,7 +18,7 @@ from tests.admin_fixtures import FAKE_TOKEN, row
 
 def test_redact_replaces_secret_keys_at_any_depth_without_case():
     value = {"user": {"DB_Password": "x", "name": "ann"}, "items": [{"api-key": "k"}], "n": 1}
-    assert display.redact(value, ("password", "api_key")) == {
+    assert redaction.redact(value, ("password", "api_key")) == {
         "user": {"DB_Password": "********", "name": "ann"},
         "items": [{"api-key": "********"}],
         "n": 1,

@@ -181,3 +181,14 @@ def test_e010_a_schedule_that_never_fires():
         "django_hatchet.E010"
     ]
     assert cron_ids({"c": {"job": JOB, "schedule": "0 0 29 2 *", "args": [1, 2]}}) == []
+
+
+def test_e012_w003_hatchet_embedded_from_the_environment(monkeypatch):
+    monkeypatch.setenv("HATCHET_EMBEDDED", "maybe")
+    assert ids(run_checks()) == ["django_hatchet.E012"]
+    monkeypatch.setenv("HATCHET_EMBEDDED", "1")
+    assert run_checks() == []
+    with override_settings(HATCHET_EMBEDDED=False):
+        assert ids(run_checks()) == ["django_hatchet.W003"]
+    with override_settings(HATCHET_EMBEDDED="yes"):  # Reported, not raised by another check.
+        assert ids(run_checks()) == ["django_hatchet.E001"]

@@ -327,6 +327,7 @@ def test_example(example: Example, shop: dict[str, Any], monkeypatch: pytest.Mon
     vars(module).update(shop)
     monkeypatch.setitem(sys.modules, module.__name__, module)
     with ExitStack() as stack:
+        stack.callback(forget_observability)
         for block in blocks:
             if block is not blocks[0] and block.module is not None:
                 pytest.fail(f"{block.id}: a block that continues cannot be a module of its own")
@@ -336,6 +337,16 @@ def test_example(example: Example, shop: dict[str, Any], monkeypatch: pytest.Mon
                 pytest.fail(str(failure), pytrace=False)
             except Exception as error:
                 pytest.fail(explain(block, error), pytrace=False)
+
+
+def forget_observability() -> None:
+    """What an example of docs/integrations.md set up process-wide, as a project does at
+    start-up (OpenTelemetry's tracer provider), is undone for the tests after it."""
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is not None:
+        from tests.observability import set_provider
+
+        set_provider(trace, None)
 
 
 def test_the_examples_that_do_not_run() -> None:

@@ -103,6 +103,8 @@ def test_the_sdk_imports_under_the_suites_warning_filters():
 
 START_UP = """
     import json, sys
+    # OpenTelemetry and Sentry as if not installed (the tests' virtualenv has them).
+    sys.modules.update(opentelemetry=None, sentry_sdk=None)
     import django
     from django.conf import settings
     apps = ["django.contrib.contenttypes", "django.contrib.auth"]
@@ -123,7 +125,8 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
     # What benchmark row 2 times (docs/benchmarks.md), without timing it: a no-token process
     # that sets Django up, imports a tasks module and runs a job inline loads no module that
     # the same process without django_hatchet does not (no dataclasses, no SDK), and of ours
-    # only what dispatching inline needs (no crons, no admin, no engine, no outbox).
+    # only what dispatching inline needs (no crons, no admin, no engine, no outbox), and, with
+    # no library to tell, no integration but the test of which ones are installed.
     plain, ours = (run_python(START_UP % {"hatchet": flag}) for flag in (False, True))
     assert plain.returncode == 0, plain.stderr
     assert ours.returncode == 0, ours.stderr
@@ -144,6 +147,8 @@ def test_a_web_process_start_up_loads_nothing_but_django_hatchet_s_own_modules()
         "django_hatchet.conf.spec",
         "django_hatchet.encoding",
         "django_hatchet.exceptions",
+        "django_hatchet.hooks",
+        "django_hatchet.integrations",
         "django_hatchet.jobs",
         "django_hatchet.jobs.decorator",
         "django_hatchet.jobs.job",

@@ -139,8 +139,18 @@ def test_a_queue_maps_to_the_jobs_queue(defined):
     )
     assert registry["tests.defined.report"].options.queue == "reports"
     any_queue = {"default": {"BACKEND": BACKEND, "QUEUES": []}}
-    with override_settings(TASKS=any_queue), pytest.raises(InvalidTask, match="cannot change"):
+    with override_settings(TASKS=any_queue), pytest.raises(InvalidTask) as caught:
         module.report.using(queue_name="default")
+    assert str(caught.value) == (
+        "tests.defined.report is on queue 'reports', and using(queue_name='default') cannot "
+        "send one call to another queue: HatchetBackend's queues are those of the workers "
+        "(runworker --queue), which choose their tasks when they start. Give the queue to the "
+        "decorator, @task(queue_name='default'), or define a task for that queue: a "
+        "module-level function under @task(queue_name='default') that calls "
+        "report.call(...). See 'Queues' in docs/django-tasks.md."
+    )
+    with override_settings(TASKS=any_queue):  # The same queue: nothing moves.
+        assert module.report.using(queue_name="reports").queue_name == "reports"
 
 
 def test_a_name_taken_by_a_job_is_invalid(defined):
@@ -481,3 +491,64 @@ def test_run_after_with_a_virtual_clock(tasks_module):
         assert result.status == TaskResultStatus.READY
         clock.advance(minutes=6)
     assert result.return_value == 3
+
+
+# exit() and Ctrl-C, as Django's ImmediateBackend treats them ------------------------------
+
+_EXITS = """
+@task
+def quits():
+    exit(2)
+
+
+@task
+async def aquits():
+    raise SystemExit("bye")
+
+
+@task
+def interrupted():
+    raise KeyboardInterrupt
+"""
+
+
+@pytest.fixture
+def exits(defined: Callable[..., types.ModuleType]) -> Iterator[types.ModuleType]:
+    with override_settings(TASKS=TASKS):
+        yield defined(_EXITS)
+
+
+@pytest.fixture
+def finished_tasks() -> Iterator[list[Any]]:
+    seen: list[Any] = []
+
+    def receive(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        seen.append((task_result, task_result.status))
+
+    task_finished.connect(receive)
+    yield seen
+    task_finished.disconnect(receive)
+
+
+def test_exit_fails_the_task_and_sends_task_finished(exits, finished_tasks):
+    result = exits.quits.enqueue()
+    assert result.status == TaskResultStatus.FAILED
+    assert result.finished_at is not None
+    [error] = result.errors
+    assert error.exception_class is SystemExit
+    assert error.traceback.endswith("SystemExit: 2\n")
+    assert isinstance(exits.quits.get_backend(), HatchetBackend)
+    assert finished_tasks == [(result, TaskResultStatus.FAILED)]
+
+
+async def test_exit_in_an_async_task_fails_it(exits, finished_tasks):
+    result = await exits.aquits.aenqueue()
+    assert result.status == TaskResultStatus.FAILED
+    assert result.errors[0].exception_class_path == "builtins.SystemExit"
+    assert finished_tasks == [(result, TaskResultStatus.FAILED)]
+
+
+def test_keyboard_interrupt_stops_the_caller(exits, finished_tasks):
+    with pytest.raises(KeyboardInterrupt):
+        exits.interrupted.enqueue()
+    assert finished_tasks == []

@@ -109,3 +109,81 @@ def test_get_on_a_run_that_has_not_run_says_why(captured_jobs):
     run = tasks.add.delay(1, 2)
     with pytest.raises(JobNotDispatched, match=r"has not run: it is QUEUED.*run_all\(\)"):
         run.get()
+
+
+# On-commit runs in a pytest-django test, and the clock's time -----------------------------
+
+
+ON_COMMIT_WAYS = (
+    r"(?s)self\.captureOnCommitCallbacks\(execute=True\).*"
+    r"django_capture_on_commit_callbacks\(execute=True\)"
+)
+
+
+@pytest.mark.django_db
+def test_a_run_waiting_for_the_commit_is_named_by_the_capture_with_both_ways():
+    with capture_jobs() as captured:
+        run = tasks.write_note.delay("x")
+        with pytest.raises(AssertionError, match=ON_COMMIT_WAYS) as failure:
+            captured.assert_enqueued(tasks.write_note)
+    message = str(failure.value)
+    assert f"tests.testapp.tasks.write_note run {run.id} waits for its transaction" in message
+
+
+@pytest.mark.django_db
+def test_the_clock_warns_when_it_advances_past_a_run_waiting_for_the_commit():
+    with virtual_clock() as clock:
+        run = tasks.add.apply_async(args=[1, 2], countdown=60)
+        with pytest.warns(RuntimeWarning, match=ON_COMMIT_WAYS) as warned:
+            assert clock.advance(minutes=1) == []
+    assert f"tests.testapp.tasks.add run {run.id} waits for its transaction" in str(
+        warned[0].message
+    )
+    assert run.status is RunStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_get_on_a_run_waiting_for_the_commit_names_both_ways(job_clock):
+    from django_hatchet import JobNotDispatched
+
+    run = tasks.add.delay(1, 2)
+    with pytest.raises(JobNotDispatched, match=ON_COMMIT_WAYS):
+        run.get()
+
+
+@pytest.mark.parametrize("order", [("captured_jobs", "job_clock"), ("job_clock", "captured_jobs")])
+def test_with_both_fixtures_the_capture_takes_the_runs_on_the_clocks_time(request, order):
+    fixtures = {name: request.getfixturevalue(name) for name in order}
+    captured, clock = fixtures["captured_jobs"], fixtures["job_clock"]
+    clock.advance(days=1)
+    now = tasks.add.delay(1, 2)
+    later = tasks.add.apply_async(args=[3, 4], countdown=60)
+    assert [c.run for c in captured] == [now, later]
+    assert (now.status, later.status) == (RunStatus.QUEUED, RunStatus.SCHEDULED)
+    run_at = captured[1].run_at
+    assert run_at is not None
+    assert timedelta(0) <= clock.now() - (run_at - timedelta(seconds=60)) < timedelta(seconds=5)
+    assert clock.advance(minutes=1) == []  # The capture holds them: run_all() runs them.
+    assert captured.run_all() == [now, later]
+
+
+def test_an_eta_from_timezone_now_is_due_after_advancing_by_its_delay(job_clock):
+    from django.utils import timezone
+
+    run = tasks.add.apply_async(args=[1, 2], eta=timezone.now() + timedelta(hours=1))
+    assert job_clock.advance(hours=1) == [run]
+    assert run.get() == 3
+
+
+def test_the_clock_moves_with_real_time_from_its_start():
+    from django.utils import timezone
+
+    start = timezone.now() - timedelta(days=365)
+    with virtual_clock(start) as clock:
+        assert timedelta(0) <= clock.now() - start < timedelta(seconds=5)
+        clock.advance(hours=2)
+        assert timedelta(hours=2) <= clock.now() - start < timedelta(hours=2, seconds=5)
+    with virtual_clock() as clock:
+        assert clock.now() >= timezone.now() - timedelta(seconds=1)
+        before = timezone.now()
+        assert clock.now() >= before  # Never behind the test's own timezone.now().

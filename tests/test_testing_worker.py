@@ -22,6 +22,7 @@ from django_hatchet.runs import JobRun
 from django_hatchet.testing.worker import (
     TEST_KEY,
     EngineUnavailable,
+    check_test_databases,
     option,
     start_engine,
     tagging,
@@ -252,9 +253,8 @@ def test_a_project_can_use_the_engine_its_ci_started(
 def test_the_fixture_fails_when_the_engine_cannot_start(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_project(
-        pytester, {"ENGINE": "django.db.backends.sqlite3", "NAME": str(pytester.path / "db")}
-    )
+    database = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(pytester.path / "db")}
+    write_project(pytester, {**database, "TEST": {"NAME": str(pytester.path / "test_db")}})
     project_environment(monkeypatch, HATCHET_CLIENT_EMBEDDED_BINARY_PATH="/bin/false")
 
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-k", "delay_and_get")
@@ -266,6 +266,46 @@ def test_the_fixture_fails_when_the_engine_cannot_start(
     assert "HATCHET_CLIENT_EMBEDDED_BINARY_PATH" in output
     assert "HATCHET_CLIENT_EMBEDDED_DATABASE_URL" in output
     assert "HATCHET_TEST_CLIENT_TOKEN" in output
+    # Said once, as the test's error: not again as the exception it was raised from.
+    report = output.partition("short test summary info")[0]
+    assert report.count("HATCHET_CLIENT_EMBEDDED_DATABASE_URL to a PostgreSQL") == 1, report
+    assert "During handling of the above exception" not in report
+    assert "direct cause" not in report
+
+
+NO_ENGINE_CONFTEST = """
+from django_hatchet.testing import worker
+
+
+def started(*args, **kwargs):
+    raise AssertionError("an engine was started")
+
+
+worker.start_engine = started
+"""
+
+
+def test_an_in_memory_sqlite_database_is_refused_before_the_engine_starts(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester, {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"})
+    pytester.makeconftest(NO_ENGINE_CONFTEST)
+    project_environment(monkeypatch, HATCHET_TEST_CLIENT_TOKEN="never-used")
+
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-k", "delay_and_get")
+
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "cannot see the in-memory SQLite test database of DATABASES['default']" in output
+    assert "an engine was started" not in output
+
+
+def test_the_test_database_the_worker_would_use_is_checked_before_it_exists():
+    memory = {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}
+    with pytest.raises(EngineUnavailable, match=r"\['TEST'\] = \{'NAME'"):
+        check_test_databases({"default": memory})
+    on_disk = {**memory, "TEST": {"NAME": "test.sqlite3"}}
+    check_test_databases({"default": on_disk, "other": {"ENGINE": "x.postgresql", "NAME": ""}})
 
 
 # The pieces, without an engine ----------------------------------------------------------

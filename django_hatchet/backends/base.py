@@ -64,6 +64,11 @@ class Dispatch:
     def __repr__(self) -> str:
         return f"<Dispatch {self.job.name} {self.run.id}>"
 
+    def metadata_so_far(self) -> dict[str, str]:
+        """The metadata if it has been made (an integration adds to it at the enqueue), else
+        an empty dict: made for a run inline, it would cost for nothing."""
+        return self._metadata or {}
+
     def metadata(self) -> dict[str, str]:
         """The additional metadata the run carries on the engine (as of its first use: the
         outbox row and the send carry the same)."""

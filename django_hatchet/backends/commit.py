@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from ..conf import conf
+from ..hooks import enqueuing
 from .base import Dispatch
 
 
@@ -47,16 +48,19 @@ def defer_to_commit(dispatches: list[Dispatch], on_commit: bool | None) -> bool:
 
 def enqueue(dispatch: Dispatch, on_commit: bool | None) -> None:
     """Dispatch now, or on commit."""
-    if not defer_to_commit([dispatch], on_commit):
-        dispatch.run.backend.dispatch(dispatch)
+    with enqueuing((dispatch,)):
+        if not defer_to_commit([dispatch], on_commit):
+            dispatch.run.backend.dispatch(dispatch)
 
 
 def enqueue_many(dispatches: list[Dispatch]) -> None:
     """Dispatch runs of one job now, or on commit, together."""
-    if not defer_to_commit(dispatches, None):
-        dispatches[0].run.backend.dispatch_many(dispatches)
+    with enqueuing(dispatches):
+        if not defer_to_commit(dispatches, None):
+            dispatches[0].run.backend.dispatch_many(dispatches)
 
 
 async def aenqueue(dispatch: Dispatch, on_commit: bool | None) -> None:
-    if not defer_to_commit([dispatch], on_commit):
-        await dispatch.run.backend.adispatch(dispatch)
+    with enqueuing((dispatch,)):
+        if not defer_to_commit([dispatch], on_commit):
+            await dispatch.run.backend.adispatch(dispatch)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
 from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -15,6 +16,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from ..conf import conf
 from ..encoding import return_value_error, round_trip
 from ..exceptions import JobNotDispatched
+from ..hooks import OBSERVERS, running
 from ..runs.handle import JobRun, RunStatus
 from ..runs.history import LiveRun, note_finished, note_started
 from ..signals import job_enqueued, job_finished, job_started
@@ -22,6 +24,14 @@ from .base import BaseBackend, Dispatch
 
 logger = logging.getLogger("django_hatchet")
 _scan: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _observed(dispatch: Dispatch, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """The integrations' hooks around the call (``django_hatchet.hooks``), as on a worker."""
+    if not OBSERVERS:
+        return nullcontext()
+    own = args[1:] if dispatch.job.takes_context else args
+    return running(dispatch.job.name, dispatch.run.id, 1, own, kwargs, dispatch.metadata_so_far())
 
 
 class InlineBackend(BaseBackend):
@@ -37,12 +47,15 @@ class InlineBackend(BaseBackend):
         job = dispatch.job
         args, kwargs, noted = self._start(dispatch)
         try:
-            if job.is_async:
-                value = async_to_sync(job.func)(*args, **kwargs)
-            else:
-                value = job.func(*args, **kwargs)
+            with _observed(dispatch, args, kwargs):
+                if job.is_async:
+                    value = async_to_sync(job.func)(*args, **kwargs)
+                else:
+                    value = job.func(*args, **kwargs)
             self._complete(dispatch, value, noted)
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise  # Ctrl-C stops the caller, as Django's ImmediateBackend lets it.
+        except BaseException as exc:  # exit() in a job fails its run too, as in Django.
             self._fail(dispatch, exc, noted)
 
     def _single_flight(self, dispatch: Dispatch) -> None:
@@ -59,12 +72,15 @@ class InlineBackend(BaseBackend):
         job = dispatch.job
         args, kwargs, noted = self._start(dispatch)
         try:
-            if job.is_async:
-                value = await job.func(*args, **kwargs)
-            else:
-                value = await sync_to_async(job.func)(*args, **kwargs)
+            with _observed(dispatch, args, kwargs):
+                if job.is_async:
+                    value = await job.func(*args, **kwargs)
+                else:
+                    value = await sync_to_async(job.func)(*args, **kwargs)
             self._complete(dispatch, value, noted)
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise  # Ctrl-C stops the caller, as Django's ImmediateBackend lets it.
+        except BaseException as exc:  # exit() in a job fails its run too, as in Django.
             self._fail(dispatch, exc, noted)
 
     @staticmethod
@@ -99,7 +115,7 @@ class InlineBackend(BaseBackend):
         )
 
     @staticmethod
-    def _fail(dispatch: Dispatch, exc: Exception, noted: LiveRun) -> None:
+    def _fail(dispatch: Dispatch, exc: BaseException, noted: LiveRun) -> None:
         run = dispatch.run
         run.finished(RunStatus.FAILED, error=exc)
         note_finished(noted)
@@ -108,7 +124,9 @@ class InlineBackend(BaseBackend):
         job_finished.send(
             dispatch.job, run_id=run.id, attempt=1, status=RunStatus.FAILED, error=exc
         )
-        if conf.INLINE_PROPAGATE_EXCEPTIONS:
+        # The run is FAILED either way; a cancelled coroutine (CancelledError) is not the job's
+        # to swallow, and goes on.
+        if conf.INLINE_PROPAGATE_EXCEPTIONS or not isinstance(exc, (Exception, SystemExit)):
             raise exc
 
     def wait(self, run: JobRun[Any], timeout: float | None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -15,6 +16,7 @@ from ..conf import conf
 from ..engine import client
 from ..engine import dispatch as send
 from ..exceptions import EngineUnreachable
+from ..hooks import OBSERVERS, send_failed
 from ..runs.handle import JobRun, RunStatus
 from ..runs.ids import in_a_run
 from ..signals import job_enqueued
@@ -281,7 +283,18 @@ def in_background(dispatch: Dispatch) -> bool:
 
 
 def _trigger(dispatches: list[Dispatch]) -> list[send.Sent]:
-    """Send runs: many to start now in one request, or one (maybe scheduled)."""
+    """Send runs: many to start now in one request, or one (maybe scheduled); a failure is
+    told to the integrations (``send_failed``) before it is handled."""
+    try:
+        return _send(dispatches)
+    except Exception as exc:
+        if OBSERVERS:
+            for job, runs in Counter(d.job.name for d in dispatches).items():
+                send_failed(job, runs, exc)
+        raise
+
+
+def _send(dispatches: list[Dispatch]) -> list[send.Sent]:
     if len(dispatches) == 1 or any(d.job.options.idempotency for d in dispatches):
         # A bulk collision does not say which run matched which: one request per run.
         return [

@@ -32,6 +32,7 @@ from .spec import (
     TLS_STRATEGIES,
     UNREACHABLE_POLICIES,
     SettingSpec,
+    environ_value,
     setting_error,
 )
 
@@ -47,10 +48,14 @@ __all__ = [
     "SettingSpec",
     "Settings",
     "conf",
+    "environ_value",
     "published_connection",
     "scrub",
     "setting_error",
 ]
+
+
+_UNSET = object()
 
 
 def _duration(value: timedelta | float) -> timedelta:
@@ -75,7 +80,12 @@ class Settings:
             return self._cache[name]
         except KeyError:
             pass
-        value = getattr(settings, name, SETTINGS[name].default)
+        value = getattr(settings, name, _UNSET)
+        if value is _UNSET:
+            try:
+                value = environ_value(name)
+            except ValueError as exc:
+                raise ImproperlyConfigured(str(exc)) from None
         error = setting_error(name, value)
         if error:
             raise ImproperlyConfigured(error)
@@ -234,6 +244,12 @@ class Settings:
     @property
     def WORKER_DRAIN_TIMEOUT(self) -> timedelta:
         return _duration(self._get("HATCHET_WORKER_DRAIN_TIMEOUT"))
+
+    @property
+    def INTEGRATIONS(self) -> tuple[str, ...] | None:
+        """The integrations asked for; None: each one whose library is installed."""
+        value = self._get("HATCHET_INTEGRATIONS")
+        return None if value is None else tuple(value)
 
     @property
     def MESSAGE_LIMIT(self) -> int:

@@ -21,6 +21,9 @@ def _is_duration(value: object) -> bool:
 #: What ``.delay()`` does when the engine cannot be reached (``HATCHET_ON_UNREACHABLE``).
 UNREACHABLE_POLICIES = ("outbox", "raise", "inline")
 
+#: What ``HATCHET_INTEGRATIONS`` may name (``django_hatchet.integrations``).
+INTEGRATIONS = ("opentelemetry", "prometheus", "sentry")
+
 RATE_LIMIT_PERIODS = ("second", "minute", "hour", "day", "week", "month", "year")
 
 
@@ -39,6 +42,12 @@ def _is_rate_limits(value: object) -> bool:
 
 def _is_str_list(value: object) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+
+
+def _is_integrations(value: object) -> bool:
+    return value is None or (
+        isinstance(value, (list, tuple)) and all(v in INTEGRATIONS for v in value)
+    )
 
 
 #: Keys whose values the admin never shows (matched without case, anywhere in a key).
@@ -69,6 +78,16 @@ SECRET_SETTINGS = frozenset({"HATCHET_CLIENT_TOKEN"})
 DEFAULT_MESSAGE_LIMIT = 4 * 1024 * 1024
 
 
+def environ_bool(text: str) -> bool:
+    """A boolean setting's value from its environment variable's text."""
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("neither true (1, true, yes, on) nor false (0, false, no, off, or empty)")
+
+
 class SettingSpec(NamedTuple):
     """Declare a setting: its name, default, validator, and what a valid value is."""
 
@@ -76,6 +95,9 @@ class SettingSpec(NamedTuple):
     default: Any
     is_valid: Callable[[object], bool]
     expected: str
+    #: When the settings do not have it, the environment variable of its name stands in:
+    #: this reads the variable's text (ValueError for text it cannot read).
+    from_environ: Callable[[str], Any] | None = None
 
 
 SETTINGS: dict[str, SettingSpec] = {
@@ -88,7 +110,13 @@ SETTINGS: dict[str, SettingSpec] = {
             "a string (the Hatchet API token) or None",
         ),
         SettingSpec("HATCHET_ALWAYS_INLINE", False, lambda v: isinstance(v, bool), "True or False"),
-        SettingSpec("HATCHET_EMBEDDED", False, lambda v: isinstance(v, bool), "True or False"),
+        SettingSpec(
+            "HATCHET_EMBEDDED",
+            False,
+            lambda v: isinstance(v, bool),
+            "True or False",
+            environ_bool,
+        ),
         SettingSpec(
             "HATCHET_EMBEDDED_CONNECTION_FILE",
             None,
@@ -230,8 +258,29 @@ SETTINGS: dict[str, SettingSpec] = {
             lambda v: isinstance(v, dict),
             'a dict of cron name to {"job": ..., "schedule": ...}',
         ),
+        SettingSpec(
+            "HATCHET_INTEGRATIONS",
+            None,
+            _is_integrations,
+            "None (each integration whose library is there) or a list of "
+            + ", ".join(f'"{name}"' for name in INTEGRATIONS),
+        ),
     )
 }
+
+
+def environ_value(name: str) -> Any:
+    """The value of setting ``name`` when the settings do not have it: its environment
+    variable's, for a setting that reads one, else its default. ValueError (saying so) for a
+    variable that cannot be read."""
+    spec = SETTINGS[name]
+    text = os.environ.get(name)
+    if spec.from_environ is None or text is None:
+        return spec.default
+    try:
+        return spec.from_environ(text)
+    except ValueError as exc:
+        raise ValueError(f"The environment variable {name} is {text!r}, which is {exc}.") from None
 
 
 def setting_error(name: str, value: object) -> str | None:

@@ -326,9 +326,10 @@ class JobRun(Generic[R]):
             raise JobNotDispatched(
                 f"{self.job_name} run {self.id} waits for the transaction it was enqueued in to "
                 "commit, so it has no result yet. Call get() after the atomic block. In a "
-                "TestCase, which never commits, enqueue inside "
-                "self.captureOnCommitCallbacks(execute=True), or set "
-                "HATCHET_ENQUEUE_ON_COMMIT = False in the test settings.",
+                "test's transaction, which never commits, enqueue inside "
+                "self.captureOnCommitCallbacks(execute=True) in a TestCase, or inside "
+                "django_capture_on_commit_callbacks(execute=True) (pytest-django's fixture) in "
+                "a django_db test; or set HATCHET_ENQUEUE_ON_COMMIT = False in the test settings.",
                 run_id=self.id,
                 job_name=self.job_name,
             )

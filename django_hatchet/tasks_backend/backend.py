@@ -103,10 +103,15 @@ class HatchetBackend(BaseTaskBackend):
             and existing.func is task.func
             and job_queue(task.queue_name) != job_queue(existing.queue_name)
         ):
+            queue = task.queue_name
             raise InvalidTask(
-                f"{task.module_path} runs on queue {existing.queue_name!r}: a worker "
-                "chooses its jobs when it starts, so a task's queue is the one given to "
-                "@task(queue_name=...), and using(queue_name=...) cannot change it."
+                f"{task.module_path} is on queue {existing.queue_name!r}, and "
+                f"using(queue_name={queue!r}) cannot send one call to another queue: "
+                "HatchetBackend's queues are those of the workers (runworker --queue), which "
+                "choose their tasks when they start. Give the queue to the decorator, "
+                f"@task(queue_name={queue!r}), or define a task for that queue: a module-level "
+                f"function under @task(queue_name={queue!r}) that calls {task.name}.call(...). "
+                "See 'Queues' in docs/django-tasks.md."
             )
 
     def enqueue(
@@ -184,7 +189,9 @@ def _build_job(task: Task[..., Any]) -> Job[Any, Any]:
             result, call = _start(task, job_context, args, kwargs)
             try:
                 value = normalize_json(await call(*args, **kwargs))
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise  # As in Django's ImmediateBackend: Ctrl-C is not a failed task.
+            except BaseException as exc:  # exit() (SystemExit) fails the task too.
                 _fail(result, exc)
                 raise
             return _succeed(result, value)
@@ -196,7 +203,9 @@ def _build_job(task: Task[..., Any]) -> Job[Any, Any]:
             result, call = _start(task, job_context, args, kwargs)
             try:
                 value = normalize_json(call(*args, **kwargs))
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise  # As in Django's ImmediateBackend: Ctrl-C is not a failed task.
+            except BaseException as exc:  # exit() (SystemExit) fails the task too.
                 _fail(result, exc)
                 raise
             return _succeed(result, value)
@@ -246,7 +255,7 @@ def _succeed(result: TaskResult[..., Any], value: Any) -> Any:
     return value
 
 
-def _fail(result: TaskResult[..., Any], exc: Exception) -> None:
+def _fail(result: TaskResult[..., Any], exc: BaseException) -> None:
     kind = type(exc)
     result.errors.append(
         TaskError(

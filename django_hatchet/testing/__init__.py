@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,13 +28,28 @@ from ..encoding import loads, round_trip
 from ..jobs.job import Job
 from ..options import Priority
 from ..runs.handle import JobRun, RunStatus
+from .lookup import JobRef, job_name
 
 __all__ = ["CapturedRun", "CapturedRuns", "VirtualClock", "capture_jobs", "virtual_clock"]
 
 ON_COMMIT_HINT = (
-    "Runs enqueued inside a transaction are dispatched when it commits: in a TestCase, "
-    "enqueue inside self.captureOnCommitCallbacks(execute=True)."
+    "A run enqueued inside a transaction is dispatched when the transaction commits, and a "
+    "test's transaction never does: enqueue inside self.captureOnCommitCallbacks(execute=True) "
+    "in a TestCase, or inside django_capture_on_commit_callbacks(execute=True) (pytest-django's "
+    "fixture) in a django_db test; or make the test transactional (TransactionTestCase, "
+    "django_db(transaction=True))."
 )
+
+
+def _waiting_for_commit(held: list[Dispatch], name: str | None = None) -> str:
+    """Say which runs of ``held`` (of job ``name``) still wait for their transaction to commit,
+    or return ''; forget those that do not wait any more."""
+    held[:] = [d for d in held if d.run.status is RunStatus.PENDING]
+    return "".join(
+        f"{d.job.name} run {d.run.id} waits for its transaction to commit.\n"
+        for d in held
+        if name is None or d.job.name == name
+    )
 
 
 @dataclass
@@ -59,12 +75,21 @@ class CapturedRun:
 class CapturedRuns(list[CapturedRun]):
     """The runs captured so far, in the order they were dispatched."""
 
-    def of(self, job: Job[Any, Any]) -> list[CapturedRun]:
-        return [c for c in self if c.job is job]
+    def __init__(self) -> None:
+        super().__init__()
+        #: The runs enqueued in a transaction, captured when it commits.
+        self._held: list[Dispatch] = []
+
+    def of(self, job: JobRef) -> list[CapturedRun]:
+        """The captured runs of ``job``: a job, a Django task, a job's name or its function."""
+        return self._of(job_name(job, "captured_jobs.of()"))
+
+    def _of(self, name: str) -> list[CapturedRun]:
+        return [c for c in self if c.job.name == name]
 
     def assert_enqueued(
         self,
-        job: Job[Any, Any],
+        job: JobRef,
         args: list[Any] | tuple[Any, ...] | None = None,
         kwargs: dict[str, Any] | None = None,
         *,
@@ -72,7 +97,8 @@ class CapturedRuns(list[CapturedRun]):
     ) -> list[CapturedRun]:
         """Assert that ``job`` was enqueued (with these arguments, ``count`` times if given);
         return the matching runs."""
-        runs = self.of(job)
+        name = job_name(job, "captured_jobs.assert_enqueued()")
+        runs = self._of(name)
         if args is not None:
             wanted = round_trip(list(args))
             runs = [c for c in runs if c.args == wanted]
@@ -83,15 +109,18 @@ class CapturedRuns(list[CapturedRun]):
             seen = "\n".join(f"  {c.job.name}(*{c.args!r}, **{c.kwargs!r})" for c in self)
             expected = "at least once" if count is None else f"{count} time(s)"
             raise AssertionError(
-                f"{job.name} was not enqueued {expected} with args={args!r}, kwargs={kwargs!r} "
-                f"(found {len(runs)}). Captured runs:\n{seen or '  none'}\n{ON_COMMIT_HINT}"
+                f"{name} was not enqueued {expected} with args={args!r}, kwargs={kwargs!r} "
+                f"(found {len(runs)}). Captured runs:\n{seen or '  none'}\n"
+                f"{_waiting_for_commit(self._held, name)}{ON_COMMIT_HINT}"
             )
         return runs
 
-    def assert_not_enqueued(self, job: Job[Any, Any]) -> None:
-        runs = self.of(job)
+    def assert_not_enqueued(self, job: JobRef) -> None:
+        """Assert that ``job`` was not enqueued."""
+        name = job_name(job, "captured_jobs.assert_not_enqueued()")
+        runs = self._of(name)
         if runs:
-            raise AssertionError(f"{job.name} was enqueued {len(runs)} time(s): {runs!r}")
+            raise AssertionError(f"{name} was enqueued {len(runs)} time(s): {runs!r}")
 
     def run_all(self) -> list[JobRun[Any]]:
         """Run every captured run that has not run yet, inline, in order."""
@@ -105,8 +134,16 @@ _inline = InlineBackend()
 class CaptureBackend(BaseBackend):
     inline: ClassVar[bool] = True
 
-    def __init__(self) -> None:
+    def __init__(self, clock: VirtualClock | None = None) -> None:
         self.captured = CapturedRuns()
+        #: A virtual clock in use with the capture: countdowns count from its time.
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return timezone.now() if self.clock is None else self.clock.now()
+
+    def hold(self, dispatches: list[Dispatch], using: str) -> None:
+        self.captured._held += dispatches
 
     def dispatch(self, dispatch: Dispatch) -> None:
         call = loads(dispatch.payload)
@@ -136,8 +173,10 @@ class CaptureBackend(BaseBackend):
 
 @contextmanager
 def capture_jobs() -> Iterator[CapturedRuns]:
-    """Record the runs enqueued in the block instead of running them."""
-    backend = CaptureBackend()
+    """Record the runs enqueued in the block instead of running them (with a virtual clock
+    too, the capture takes every run, countdowns counting from the clock's time)."""
+    outer = override.get()
+    backend = CaptureBackend(outer if isinstance(outer, VirtualClock) else None)
     token = override.set(backend)
     try:
         yield backend.captured
@@ -147,35 +186,53 @@ def capture_jobs() -> Iterator[CapturedRuns]:
 
 class VirtualClock(InlineBackend):
     """Inline mode with a clock of its own: runs with a countdown or eta wait until
-    ``advance()`` moves the clock past their time."""
+    ``advance()`` moves the clock past their time.
+
+    Its time moves with real time, plus what ``advance()`` added (from ``start`` if given,
+    else from now), so that an eta computed from ``timezone.now()`` in the test is due once
+    the clock has been advanced by its delay.
+    """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.time = start or timezone.now()
+        self._started = timezone.now()
+        self._ahead = (start or self._started) - self._started
         self._waiting: list[tuple[datetime, int, Dispatch]] = []
         self._order = itertools.count()
+        self._held: list[Dispatch] = []
 
     def now(self) -> datetime:
-        return self.time
+        """The clock's time: real time, moved ahead by ``advance()`` (and to ``start``)."""
+        return timezone.now() + self._ahead
+
+    def hold(self, dispatches: list[Dispatch], using: str) -> None:
+        self._held += dispatches
 
     def dispatch(self, dispatch: Dispatch) -> None:
-        if dispatch.run_at is not None and dispatch.run_at > self.time:
+        if dispatch.run_at is not None and dispatch.run_at > self.now():
             dispatch.run.moved_to(RunStatus.SCHEDULED)
             heapq.heappush(self._waiting, (dispatch.run_at, next(self._order), dispatch))
             return
         super().dispatch(dispatch)
 
     async def adispatch(self, dispatch: Dispatch) -> None:
-        if dispatch.run_at is not None and dispatch.run_at > self.time:
+        if dispatch.run_at is not None and dispatch.run_at > self.now():
             self.dispatch(dispatch)
             return
         await super().adispatch(dispatch)
 
     def advance(self, seconds: float = 0, **delta: float) -> list[JobRun[Any]]:
         """Move the clock forward (``advance(60)``, ``advance(hours=2)``) and run, in time
-        order, the runs that became due; return their handles."""
-        self.time += timedelta(seconds=seconds, **delta)
+        order, the runs that became due; return their handles. Warn about the runs that
+        wait for their transaction to commit: the clock cannot run them yet."""
+        self._ahead += timedelta(seconds=seconds, **delta)
+        waiting = _waiting_for_commit(self._held)
+        if waiting:
+            warnings.warn(
+                f"clock.advance(): {waiting}{ON_COMMIT_HINT}", RuntimeWarning, stacklevel=2
+            )
+        now = self.now()
         ran = []
-        while self._waiting and self._waiting[0][0] <= self.time:
+        while self._waiting and self._waiting[0][0] <= now:
             _, _, dispatch = heapq.heappop(self._waiting)
             super().dispatch(dispatch)
             ran.append(dispatch.run)
@@ -191,10 +248,20 @@ class VirtualClock(InlineBackend):
 def virtual_clock(start: datetime | None = None) -> Iterator[VirtualClock]:
     """Run jobs inline in the block, holding countdown/eta runs until the clock reaches them.
 
-    The clock starts at ``start`` (default: now); a countdown counts from the clock's time.
-    It is the jobs' clock only: it does not change ``timezone.now()``.
+    The clock starts at ``start`` (default: now) and runs with real time; ``advance()`` moves
+    it ahead. A countdown counts from the clock's time. It is the jobs' clock only: it does
+    not change ``timezone.now()``. Within ``capture_jobs()``, the capture keeps taking every
+    run, and countdowns count from the clock's time.
     """
     clock = VirtualClock(start)
+    capture = override.get()
+    if isinstance(capture, CaptureBackend) and capture.clock is None:
+        capture.clock = clock
+        try:
+            yield clock
+        finally:
+            capture.clock = None
+        return
     token = override.set(clock)
     try:
         yield clock

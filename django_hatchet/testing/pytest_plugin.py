@@ -14,7 +14,7 @@ At the end of each test, before its teardown, the runs it enqueued on an engine 
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -42,6 +42,12 @@ def _start_timeout() -> float:
     return float(option("HATCHET_TEST_START_TIMEOUT", "120") or 120)
 
 
+def _fail(exc: Exception) -> NoReturn:
+    """Fail the test with ``exc``'s message, once: not followed by the exceptions it was
+    raised from or during, which pytest would print too."""
+    raise pytest.fail.Exception(str(exc), pytrace=False) from None
+
+
 @pytest.fixture(scope="session")
 def hatchet_test_engine() -> Iterator[EngineConnection]:
     """The Hatchet engine of the test session: the one ``HATCHET_TEST_CLIENT_TOKEN`` names,
@@ -52,18 +58,32 @@ def hatchet_test_engine() -> Iterator[EngineConnection]:
     try:
         engine = start_engine()
     except EngineUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        _fail(exc)
     try:
         check_reachable(engine)
     except EngineUnavailable as exc:
         engine.stop()
-        pytest.fail(str(exc), pytrace=False)
+        _fail(exc)
     yield engine
     engine.stop()
 
 
 @pytest.fixture(scope="session")
+def _hatchet_worker_databases() -> None:
+    """Refuse a test database the worker could not see, before an engine starts."""
+    from django.conf import settings
+
+    from .worker import EngineUnavailable, check_test_databases
+
+    try:
+        check_test_databases(settings.DATABASES)
+    except EngineUnavailable as exc:
+        _fail(exc)
+
+
+@pytest.fixture(scope="session")
 def hatchet_worker_process(
+    _hatchet_worker_databases: None,  # First: before the engine starts.
     hatchet_test_engine: EngineConnection,
     django_db_setup: None,
     tmp_path_factory: pytest.TempPathFactory,
@@ -75,7 +95,7 @@ def hatchet_worker_process(
         process = WorkerProcess(hatchet_test_engine, tmp_path_factory.mktemp("hatchet_worker"))
         process.wait_until_ready(_start_timeout())
     except EngineUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        _fail(exc)
     yield process
     process.stop()
 
@@ -95,7 +115,7 @@ def hatchet_worker(
     try:
         hatchet_worker_process.check_alive()
     except EngineUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        _fail(exc)
     with worker.active():
         yield worker
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.test import override_settings
@@ -29,12 +29,17 @@ from django.utils import timezone
 
 from ..runs.handle import JobRun
 from ..runs.ids import CLOCK_SKEW
+from .lookup import JobRef, job_name
 from .processes import READY_LINE, ManagedProcess, NotReady
 
-if TYPE_CHECKING:
-    from ..jobs.job import Job
-
-__all__ = ["TEST_KEY", "EngineConnection", "EngineUnavailable", "HatchetWorker", "WorkerProcess"]
+__all__ = [
+    "TEST_KEY",
+    "EngineConnection",
+    "EngineUnavailable",
+    "HatchetWorker",
+    "WorkerProcess",
+    "check_test_databases",
+]
 
 #: The additional metadata key that names the test a run belongs to.
 TEST_KEY = "django_hatchet_test"
@@ -147,19 +152,35 @@ def check_reachable(engine: EngineConnection) -> None:
             raise EngineUnavailable(f"{exc}\n{WHAT_TO_SET}") from None
 
 
+def _in_memory(database: dict[str, Any], name: object) -> bool:
+    name = str(name or "")
+    return str(database.get("ENGINE", "")).endswith("sqlite3") and (
+        name in ("", ":memory:") or "mode=memory" in name
+    )
+
+
+def _in_memory_error(alias: str) -> EngineUnavailable:
+    return EngineUnavailable(
+        f"The hatchet_worker fixture runs jobs in a worker process, which cannot see "
+        f"the in-memory SQLite test database of DATABASES[{alias!r}]. Run these tests "
+        "on PostgreSQL (or MySQL), or give SQLite a file: "
+        f"DATABASES[{alias!r}]['TEST'] = {{'NAME': 'test.sqlite3'}}."
+    )
+
+
+def check_test_databases(databases: dict[str, Any]) -> None:
+    """Raise EngineUnavailable if a test database will be one the worker cannot see (SQLite
+    in memory, Django's default for SQLite tests): before the engine and the worker start."""
+    for alias, database in databases.items():
+        if _in_memory(database, (database.get("TEST") or {}).get("NAME")):
+            raise _in_memory_error(alias)
+
+
 def worker_databases(databases: dict[str, Any]) -> dict[str, Any]:
     """The test process's ``DATABASES`` (with pytest-django's test names), for the worker."""
     for alias, database in databases.items():
-        name = str(database.get("NAME") or "")
-        if database["ENGINE"].endswith("sqlite3") and (
-            name in ("", ":memory:") or "mode=memory" in name
-        ):
-            raise EngineUnavailable(
-                f"The hatchet_worker fixture runs jobs in a worker process, which cannot see "
-                f"the in-memory SQLite test database of DATABASES[{alias!r}]. Run these tests "
-                "on PostgreSQL (or MySQL), or give SQLite a file: "
-                f"DATABASES[{alias!r}]['TEST'] = {{'NAME': 'test.sqlite3'}}."
-            )
+        if _in_memory(database, database.get("NAME")):
+            raise _in_memory_error(alias)
     try:
         return json.loads(json.dumps(databases))  # type: ignore[no-any-return]
     except (TypeError, ValueError) as exc:
@@ -290,14 +311,18 @@ class HatchetWorker:
         """What the worker printed since this test started."""
         return self.process.output(self._log_start)
 
-    def runs(self, job: Job[Any, Any] | str | None = None) -> list[JobRun[Any]]:
-        """This test's runs (of ``job``), oldest first, as the engine lists them now: the
-        runs the test enqueued and the runs those enqueued on the worker."""
+    def runs(self, job: JobRef | None = None) -> list[JobRun[Any]]:
+        """This test's runs (of ``job``: a job, a Django task, a job's name or its function),
+        oldest first, as the engine lists them now: the runs the test enqueued and the runs
+        those enqueued on the worker."""
+        name = None if job is None else job_name(job, "hatchet_worker.runs()")
+        return self._runs(name)
+
+    def _runs(self, name: str | None) -> list[JobRun[Any]]:
         import_sdk()
         from ..backends import get_backend
         from ..engine import testing as sdk
 
-        name = job if isinstance(job, str) or job is None else job.name
         tagged = sdk.list_runs_tagged(TEST_KEY, self.tag, self.started_at - CLOCK_SKEW)
         backend = get_backend()
         found: list[JobRun[Any]] = []
@@ -311,19 +336,20 @@ class HatchetWorker:
         return found
 
     def wait_for(
-        self, job: Job[Any, Any] | str | None = None, *, count: int = 1, timeout: float = 30
+        self, job: JobRef | None = None, *, count: int = 1, timeout: float = 30
     ) -> list[JobRun[Any]]:
         """Wait until at least ``count`` of this test's runs (of ``job``) have finished;
         return the finished ones, oldest first. Fail the test after ``timeout`` seconds."""
+        name = None if job is None else job_name(job, "hatchet_worker.wait_for()")
         deadline = time.monotonic() + timeout
         while True:
-            runs = self.runs(job)
+            runs = self._runs(name)
             finished = [run for run in runs if run.known_status.is_finished]
             if len(finished) >= count:
                 return finished
             self.process.check_alive()
             if time.monotonic() > deadline:
-                what = f"run(s) of {job if isinstance(job, str) else job.name}" if job else "run(s)"
+                what = f"run(s) of {name}" if name else "run(s)"
                 raise AssertionError(
                     f"Waited {timeout} s for {count} finished {what} of this test; "
                     f"found {len(finished)} finished of {runs!r}.\n"
@@ -338,7 +364,7 @@ class HatchetWorker:
         from ..engine import testing as sdk
 
         sdk.delete_schedules_tagged(TEST_KEY, self.tag)
-        if any(not run.known_status.is_finished for run in self.runs()):
+        if any(not run.known_status.is_finished for run in self._runs(None)):
             sdk.cancel_runs_tagged(TEST_KEY, self.tag, self.started_at - CLOCK_SKEW)
 
     @contextmanager

@@ -26,7 +26,7 @@ from ..encoding import dumps
 from ..engine.worker import Context, NonRetryableException
 from ..engine.workflows import Child, Ended, run_children
 from ..jobs.registry import registry
-from ..runs.metadata import CANVAS_KEY, run_metadata
+from ..runs.metadata import CANVAS_KEY, TRACE_KEYS, run_metadata
 
 
 async def orchestrate(input: Any, ctx: Context) -> dict[str, Any]:
@@ -43,11 +43,15 @@ async def orchestrate(input: Any, ctx: Context) -> dict[str, Any]:
         except StepFailed as exc:
             # The message names the step; the canvas's handle raises that step's error.
             raise NonRetryableException(str(exc)) from None
-        ended = await run_children(ctx, [_child(step, node["id"]) for step in steps])
+        carried = {k: v for k, v in ctx.additional_metadata.items() if k in TRACE_KEYS}
+        children = [_child(step, node["id"], carried) for step in steps]
+        ended = await run_children(ctx, children)
         outcomes = [_outcome(step, end) for step, end in zip(steps, ended, strict=True)]
 
 
-def _child(step: Step, canvas_id: str) -> Child:
+def _child(step: Step, canvas_id: str, carried: dict[str, str]) -> Child:
+    """The step's run; ``carried``: the canvas's trace context (OpenTelemetry's), which its
+    steps' runs carry too."""
     node = step.node
     if is_canvas(node):
         payload = dumps({"args": [node, step.head, canvas_id], "kwargs": {}})
@@ -55,7 +59,7 @@ def _child(step: Step, canvas_id: str) -> Child:
             ORCHESTRATOR,
             ORCHESTRATOR_OPTIONS,
             payload,
-            _metadata(node, canvas_id),
+            {**_metadata(node, canvas_id), **carried},
             None,
             node["id"],
         )
@@ -71,7 +75,7 @@ def _child(step: Step, canvas_id: str) -> Child:
         job.name,
         job.options,
         dumps({"args": args, "kwargs": kwargs}),
-        _metadata(node, canvas_id),
+        {**_metadata(node, canvas_id), **carried},
         int(priority) if priority is not None else None,
         node["id"],
         float(node.get("countdown") or 0),

@@ -31,12 +31,22 @@ def start_durable(
     job_names: list[str],
     drain_timeout: float,
     verbosity: int = 1,
+    metrics: tuple[str, int] | None = None,
 ) -> Any:
     """Start the durable worker for these durable jobs (and the canvas orchestrator)."""
     context = multiprocessing.get_context("spawn")  # No fork of a process holding gRPC channels.
     process = context.Process(
         target=main,
-        args=(name + SUFFIX, slots, labels, job_names, drain_timeout, os.getpid(), verbosity),
+        args=(
+            name + SUFFIX,
+            slots,
+            labels,
+            job_names,
+            drain_timeout,
+            os.getpid(),
+            verbosity,
+            metrics,
+        ),
         name=name + SUFFIX,
     )
     process.start()
@@ -51,6 +61,7 @@ def main(
     drain_timeout: float,
     parent: int,
     verbosity: int = 1,
+    metrics: tuple[str, int] | None = None,
 ) -> None:
     """The durable worker process: set Django up, then run the durable tasks until stopped."""
     import django
@@ -61,6 +72,10 @@ def main(
     from .report import configure
 
     configure(verbosity)
+    if metrics is not None:
+        from .worker import serve_metrics
+
+        serve_metrics(*metrics, slots)
 
     stopping = threading.Event()
     threading.Thread(target=_stop_without, args=(parent, stopping), daemon=True).start()

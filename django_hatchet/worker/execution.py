@@ -20,6 +20,7 @@ from ..encoding import return_value_error, round_trip
 from ..engine.definitions import Definition
 from ..engine.worker import Context, NonRetryableException, parent_results
 from ..exceptions import NonRetryable, Retry
+from ..hooks import running
 from ..jobs.context import JobContext
 from ..jobs.job import Job
 from ..jobs.steps import WorkflowStep
@@ -93,6 +94,19 @@ def _skipped(job: Runnable, run_id: str, attempt: int, ctx: Context) -> dict[str
     return {"result": None, "skipped": reason}
 
 
+class JobExited(Exception):
+    """A job raised ``SystemExit`` (or called ``exit()``): a failure like any other. Raised
+    to the SDK, a ``SystemExit`` stops the worker's task loop and leaves the run RUNNING."""
+
+
+def _exited(exc: SystemExit, ctx: Context) -> BaseException:
+    """What a ``SystemExit`` from a job is: the SDK stopping a cancelled run's thread
+    (``HATCHET_CLIENT_ENABLE_FORCE_KILL_SYNC_THREADS``), or a failure."""
+    if ctx.is_cancelled:
+        return exc
+    return JobExited(f"the job raised SystemExit({exc.code!r})")
+
+
 def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception, started: float) -> Exception:
     """Report the failure; return what to raise to the SDK."""
     final = isinstance(exc, NonRetryable) or (
@@ -105,6 +119,15 @@ def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception, started: f
     if final:
         return NonRetryableException(f"{type(exc).__name__}: {exc}")
     return exc
+
+
+def _observed(
+    job: Runnable, run_id: str, attempt: int, args: list[Any], kwargs: dict[str, Any], ctx: Context
+) -> Any:
+    """The integrations' hooks around the call (``django_hatchet.hooks``), with the job's own
+    arguments (not its context)."""
+    own = args[1:] if job.takes_context else args
+    return running(job.name, run_id, attempt, own, kwargs, ctx.additional_metadata)
 
 
 def _flush_progress(job: Runnable, args: list[Any]) -> None:
@@ -135,7 +158,11 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
             try:
                 if lock is not None and not await sync_to_async(lock.__enter__)():
                     return _skipped(job, run_id, attempt, ctx)
-                value = await job.func(*args, **kwargs)
+                with _observed(job, run_id, attempt, args, kwargs, ctx):
+                    try:
+                        value = await job.func(*args, **kwargs)
+                    except SystemExit as exc:
+                        raise _exited(exc, ctx) from exc
             except Exception as exc:
                 error = _failed(job, run_id, attempt, exc, started)
                 if error is exc:
@@ -163,7 +190,11 @@ def make_task_function(job: Runnable) -> Callable[[Any, Context], Any]:
             try:
                 if lock is not None and not lock.__enter__():
                     return _skipped(job, run_id, attempt, ctx)
-                value = job.func(*args, **kwargs)
+                with _observed(job, run_id, attempt, args, kwargs, ctx):
+                    try:
+                        value = job.func(*args, **kwargs)
+                    except SystemExit as exc:
+                        raise _exited(exc, ctx) from exc
             except Exception as exc:
                 error = _failed(job, run_id, attempt, exc, started)
                 if error is exc:

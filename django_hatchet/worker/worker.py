@@ -135,6 +135,7 @@ class Worker:
         relay: bool = True,
         drain_timeout: float | None = None,
         verbosity: int = 1,
+        metrics: tuple[str, int] | None = None,
     ) -> None:
         self.name = name or conf.WORKER_NAME
         self.slots = slots or conf.WORKER_SLOTS
@@ -148,6 +149,9 @@ class Worker:
         self.drain_timeout = drain_timeout or conf.WORKER_DRAIN_TIMEOUT.total_seconds()
         #: ``runworker --verbosity``: 3 shows the SDK's lines about each run (``report``).
         self.verbosity = verbosity
+        #: Where to serve Prometheus metrics (``runworker --metrics-port``): address, port;
+        #: the durable worker serves its own on the next port.
+        self.metrics = metrics
         #: The durable worker's process (``worker.durable``), once started.
         self.durable: Any = None
         self.stopping = False
@@ -168,6 +172,8 @@ class Worker:
         from .report import configure
 
         configure(self.verbosity)
+        if self.metrics is not None:
+            serve_metrics(*self.metrics, self.slots)
         address = worker.connect(self.connect_attempts, on_retry=self._say_retry)
         if conf.RATE_LIMITS:
             worker.put_rate_limits(conf.RATE_LIMITS)
@@ -200,13 +206,20 @@ class Worker:
             [job.name for job in durable_jobs],
             self.drain_timeout,
             self.verbosity,
+            self.durable_metrics,
         )
         self.write(
             f"durable jobs and canvases: worker {self.name + SUFFIX!r} (process {self.durable.pid})"
+            + (f"; its metrics on port {self.durable_metrics[1]}" if self.durable_metrics else "")
         )
         atexit.register(self._stop_durable)
         watch(self.durable, self._durable_died)
         self._start([definition(job) for job in plain])
+
+    @property
+    def durable_metrics(self) -> tuple[str, int] | None:
+        """Where the durable worker serves its metrics: the next port."""
+        return None if self.metrics is None else (self.metrics[0], self.metrics[1] + 1)
 
     def _start(self, tasks: list[Any]) -> None:
         from ..engine import worker
@@ -305,6 +318,19 @@ class Worker:
         else:
             lines += ["", "no crons (HATCHET_CRONS, or made in the admin)"]
         return "\n".join(lines)
+
+
+def serve_metrics(address: str, port: int, slots: int) -> None:
+    """Serve this worker process's Prometheus metrics (``runworker --metrics-port``)."""
+    from ..integrations import install
+    from ..integrations.metrics import MetricsPortInUse, serve
+    from .execution import IN_FLIGHT
+
+    install(metrics=True)
+    try:
+        serve(address, port, slots, IN_FLIGHT.__len__)
+    except MetricsPortInUse as exc:
+        raise CommandError(str(exc)) from None
 
 
 def stored_crons() -> list[Cron]:

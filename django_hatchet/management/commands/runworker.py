@@ -18,6 +18,14 @@ def positive_int(value: str) -> int:
     return number
 
 
+def metrics_address(value: str) -> tuple[str, int]:
+    """``PORT`` (on every interface, for a scraper) or ``ADDRESS:PORT``."""
+    address, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port, or ADDRESS:PORT")
+    return address.strip("[]") or "0.0.0.0", int(port)
+
+
 def label(value: str) -> tuple[str, str | int]:
     key, sep, raw = value.partition("=")
     if not sep or not key:
@@ -81,6 +89,14 @@ class Command(BaseCommand):
             "instead).",
         )
         parser.add_argument(
+            "--metrics-port",
+            type=metrics_address,
+            metavar="[ADDRESS:]PORT",
+            dest="metrics",
+            help="Serve Prometheus metrics on this port (/metrics; every interface unless an "
+            "address is given). A durable worker serves its own on the next port.",
+        )
+        parser.add_argument(
             "--label",
             type=label,
             action="append",
@@ -90,8 +106,21 @@ class Command(BaseCommand):
             help="A worker label, added to HATCHET_WORKER_LABELS (repeatable).",
         )
 
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        if options.get("reload"):
+            # The worker (the child) runs the checks: their error must not end the parent,
+            # which waits for the fix as after any failure of the worker.
+            options["skip_checks"] = True
+        return super().execute(*args, **options)
+
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["embedded"] and not options["reload"]:
+        if options["reload"] and options["embedded"]:
+            raise CommandError(
+                "--reload and --embedded do not go together: a restart would start a new "
+                "engine. Start the engine once (manage.py hatchet_engine start, or a worker "
+                "with --embedded) and reload the other worker."
+            )
+        if options["embedded"]:
             self.start_embedded_engine()
         message = inline_message()
         if message is not None:
@@ -100,12 +129,6 @@ class Command(BaseCommand):
         if options["reload"]:
             from ...worker.reloader import reload_worker
 
-            if options["embedded"]:
-                raise CommandError(
-                    "--reload and --embedded do not go together: a restart would start a new "
-                    "engine. Start the engine once (manage.py hatchet_engine start, or a worker "
-                    "with --embedded) and reload the other worker."
-                )
             code = reload_worker(lambda text: self.stdout.write(self.style.NOTICE(text)))
             if code:
                 raise CommandError(f"The worker exited with status {code}.", returncode=code)
@@ -132,6 +155,7 @@ class Command(BaseCommand):
             relay=not options["no_relay"],
             drain_timeout=options["drain_timeout"],
             verbosity=options["verbosity"],
+            metrics=options["metrics"],
         )
         try:
             worker.run()

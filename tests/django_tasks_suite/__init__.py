@@ -1,0 +1,1 @@
+"""The django-tasks backport's own test suite, run against HatchetBackend (conftest.py)."""
