@@ -1,7 +1,10 @@
 """The integrations under test (tests/test_integrations*.py): OpenTelemetry with the SDK's
 in-memory exporter and Sentry with a transport that keeps its events, configured in a worker
 process started with ``TEST_OBSERVABILITY=1`` (tests/testapp/apps.py), and jobs that report
-what that process recorded."""
+what that process recorded.
+
+The jobs are on a queue of their own, ``observed``: only that worker runs them, though every
+test process registers them (a canvas's orchestrator, on any worker, must know its steps)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ import sys
 from typing import Any
 
 from django_hatchet import job
+
+#: The queue of these jobs: ``runworker --queue observed``.
+QUEUE = "observed"
 
 #: The spans and the Sentry events this process recorded (once ``configure()`` ran).
 SPANS: Any = None
@@ -75,7 +81,7 @@ def span_record(span: Any) -> dict[str, Any]:
     }
 
 
-@job
+@job(queue=QUEUE)
 def traced(value: int) -> int:
     """A job that makes a span of its own, inside its run's."""
     from opentelemetry import trace
@@ -84,17 +90,29 @@ def traced(value: int) -> int:
         return value * 2
 
 
-@job
+@job(queue=QUEUE)
+async def traced_async(value: int) -> int:
+    """The same, async: its run's span is current across its awaits."""
+    import asyncio
+
+    from opentelemetry import trace
+
+    with trace.get_tracer("tests").start_as_current_span("inside the async job"):
+        await asyncio.sleep(0.01)
+        return value * 2
+
+
+@job(queue=QUEUE)
 def broken(card_number: str, note: str) -> None:
     raise ValueError(f"broken on purpose: {note}")
 
 
-@job(retries=1)
+@job(retries=1, queue=QUEUE)
 def exits(code: int) -> None:
     sys.exit(code)
 
 
-@job
+@job(queue=QUEUE)
 def recorded() -> dict[str, Any]:
     """What this process has recorded so far: its finished spans and its Sentry events."""
     spans = [span_record(s) for s in SPANS.get_finished_spans()] if SPANS is not None else []

@@ -21,7 +21,9 @@ RUNS = "/admin/django_hatchet/run/"
 RUN_NOW = "/admin/django_hatchet/overview/run/tests.echo/"
 
 
-@pytest.mark.parametrize("url", [OVERVIEW, RUNS, RUN_NOW, RUNS + "some-id/change/"])
+@pytest.mark.parametrize(
+    "url", [OVERVIEW, RUNS, RUN_NOW, RUNS + "some-id/change/", RUNS + "some-id/"]
+)
 def test_anonymous_users_are_sent_to_the_login_page(url):
     response = Client().get(url)
     assert response.status_code == 302
@@ -174,6 +176,10 @@ def test_inline_run_detail_and_unknown_runs(viewer):
     page = viewer.get(f"{RUNS}{run.id}/change/").content.decode()
     assert "JobBroke: oops" in page
     assert viewer.get(f"{RUNS}nope/change/").status_code == 404
+    # Without /change/, as Django's admin forms an object's address: its page.
+    response = viewer.get(f"{RUNS}{run.id}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{RUNS}{run.id}/change/"
 
 
 def test_inline_runs_offer_no_cancel_or_retry(operator):

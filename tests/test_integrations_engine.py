@@ -3,6 +3,7 @@ worker's Prometheus metrics scraped, a job's exception in Sentry, ``exit()`` in 
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 from typing import Any
@@ -13,17 +14,22 @@ from django_hatchet import JobFailed, RunStatus
 from django_hatchet.localengine.process import free_port
 from tests import observability
 from tests.engine import settle
-from tests.testapp import tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("engine_settings")]
 
 
 @pytest.fixture
 def observed_worker(start_worker: Any) -> Any:
-    """A worker with OpenTelemetry and Sentry configured (tests/observability.py) and its
-    metrics on a port; ``.metrics_port``."""
+    """A worker of the observability jobs' queue, with OpenTelemetry and Sentry configured
+    (tests/observability.py) and its metrics on a port; ``.metrics_port``."""
     port = free_port()
-    process = start_worker("--metrics-port", f"127.0.0.1:{port}", env={"TEST_OBSERVABILITY": "1"})
+    process = start_worker(
+        "--queue",
+        observability.QUEUE,
+        "--metrics-port",
+        f"127.0.0.1:{port}",
+        env={"TEST_OBSERVABILITY": "1"},
+    )
     process.metrics_port = port
     return process
 
@@ -59,6 +65,24 @@ def test_a_trace_goes_from_the_enqueue_to_the_run_on_the_worker(observed_worker,
     assert inside["parent_id"] == worker_run["span_id"]  # The job's own spans are its children.
 
 
+def test_an_async_job_s_run_span_is_current_across_its_awaits(observed_worker, tracing):
+    with tracing.get_tracer("tests").start_as_current_span("request"):
+        run = observability.traced_async.delay(5)
+    settle()
+    assert run.get(timeout=60) == 10
+    (enqueue,) = [s for s in tracing.finished() if s["name"].startswith("enqueue ")]
+    spans = recorded()["spans"]
+    (job_run,) = [s for s in spans if s["name"] == "run tests.observability.traced_async"]
+    (inside,) = [s for s in spans if s["name"] == "inside the async job"]
+    assert job_run["parent_id"] == enqueue["span_id"]
+    assert inside["parent_id"] == job_run["span_id"]
+    text = scrape(observed_worker.metrics_port)
+    assert (
+        'django_hatchet_runs_finished_total{job="tests.observability.traced_async",'
+        'status="completed"} 1.0'
+    ) in text
+
+
 def test_a_canvas_s_steps_are_in_the_trace_of_its_enqueue(observed_worker, tracing):
     from django_hatchet import chain
 
@@ -90,12 +114,16 @@ def test_a_failed_run_is_an_error_span_and_a_sentry_event(observed_worker):
     assert event["tags"]["django_hatchet.attempt"] == "1"
     # Its arguments, by name, redacted as the admin shows them (card_number is a secret key).
     assert event["context"]["arguments"] == {"card_number": "********", "note": "see Sentry"}
-    # The worker's own ERROR line for the attempt is not a second event.
+    # Neither the worker's own ERROR line for the attempt nor the SDK's log of the failure is
+    # a second event.
     assert not [e for e in seen["events"] if run.id in str(e["message"] or "")]
+    assert [e for e in seen["events"] if "broken on purpose: see Sentry" in json.dumps(e)] == [
+        event
+    ]
 
 
 def test_the_workers_metrics_are_scraped(observed_worker):
-    assert tasks.add.delay(1, 2).get(timeout=60) == 3
+    assert observability.traced.delay(1).get(timeout=60) == 2
     run = observability.broken.delay("1", note="counted")
     with pytest.raises(JobFailed):
         run.get(timeout=60)
@@ -110,11 +138,12 @@ def test_the_workers_metrics_are_scraped(observed_worker):
             break
         assert time.monotonic() < deadline, text
         time.sleep(0.2)
-    assert 'django_hatchet_runs_started_total{job="tests.testapp.tasks.add"} 1.0' in text
+    assert 'django_hatchet_runs_started_total{job="tests.observability.traced"} 1.0' in text
     assert (
-        'django_hatchet_runs_finished_total{job="tests.testapp.tasks.add",status="completed"} 1.0'
+        'django_hatchet_runs_finished_total{job="tests.observability.traced",'
+        'status="completed"} 1.0'
     ) in text
-    assert 'django_hatchet_run_duration_seconds_count{job="tests.testapp.tasks.add"} 1.0' in text
+    assert 'django_hatchet_run_duration_seconds_count{job="tests.observability.traced"} 1.0' in text
     assert "django_hatchet_slots " in text
     assert "django_hatchet_slots_in_use 0.0" in text
     assert "django_hatchet_outbox_depth " in text
@@ -155,7 +184,7 @@ def test_a_job_that_calls_exit_fails_and_the_worker_goes_on(observed_worker):
     with pytest.raises(JobFailed, match=r"SystemExit\(3\)"):
         run.get(timeout=90)
     assert run.status is RunStatus.FAILED
-    assert tasks.add.delay(2, 2).get(timeout=60) == 4  # The worker still runs jobs.
+    assert observability.traced.delay(2).get(timeout=60) == 4  # The worker still runs jobs.
 
 
 def scrape(port: int) -> str:

@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
+from django.views.generic import RedirectView
 
 from ..jobs.job import signature_text
 from ..jobs.registry import registry
@@ -147,6 +148,17 @@ class RunAdmin(_ReadOnly):
             path("live/", wrap(self.live_view), name="django_hatchet_run_live"),
             path(
                 "<str:object_id>/change/", wrap(self.change_view), name="django_hatchet_run_change"
+            ),
+            # A run's address without /change/ (a link written by hand, or a model's admin URL
+            # as other apps form it) goes to its page, as Django's admin does.
+            path(
+                "<str:object_id>/",
+                wrap(
+                    RedirectView.as_view(
+                        pattern_name=f"{self.admin_site.name}:django_hatchet_run_change",
+                        permanent=False,
+                    )
+                ),
             ),
             path(
                 "<str:object_id>/<str:action>/",

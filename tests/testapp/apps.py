@@ -36,7 +36,7 @@ class TestAppConfig(AppConfig):
 
         job_started.connect(record_signal, dispatch_uid="tests.started")
         job_finished.connect(record_signal, dispatch_uid="tests.finished")
-        if os.environ.get("TEST_OBSERVABILITY"):  # A worker of tests/test_integrations_engine.py.
-            from tests import observability
+        from tests import observability  # Its jobs, on their own queue, in every process.
 
+        if os.environ.get("TEST_OBSERVABILITY"):  # A worker of tests/test_integrations_engine.py.
             observability.configure()
