@@ -20,9 +20,9 @@ from pathlib import Path
 from . import LocalEngineError, envfile
 from .build import ensure_built
 from .database import connect
-from .engine import LocalEngine
+from .engine import Connection, LocalEngine
 from .paths import bin_dir
-from .process import port_in_use
+from .process import taken_port
 from .progress import TerminalProgress
 from .serve import serve
 from .sidecar import PROGRAM, parse, run
@@ -63,9 +63,9 @@ def start() -> int:
         raise LocalEngineError("HATCHET_ENGINE_DATABASE_URL names no database for the engine")
     grpc_port = int(os.environ.get("HATCHET_ENGINE_GRPC_PORT", "7077"))
     api_port = int(os.environ.get("HATCHET_ENGINE_API_PORT", "8888"))
-    for port in (grpc_port, api_port):
-        if port_in_use(port):
-            raise LocalEngineError(f"port {port} is in use (an engine already running?)")
+    port = taken_port(grpc_port, api_port)
+    if port is not None:
+        raise LocalEngineError(f"port {port} is in use (an engine already running?)")
     connect(database_url).close()
     engine = LocalEngine(
         ensure_built(TerminalProgress(sys.stderr)),
@@ -78,9 +78,9 @@ def start() -> int:
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    def ready(connection: object) -> None:
-        for line in envfile.read(env_file()):
-            print(line, flush=True)
+    def ready(connection: Connection) -> None:
+        for name, value in connection.exports().items():
+            print(f"export {name}={value}", flush=True)
 
     exited = serve(engine, env_file(), say, on_ready=ready)
     if exited is not None:

@@ -27,6 +27,10 @@ class Connection(NamedTuple):
             "HATCHET_CLIENT_TLS_STRATEGY": "none",
         }
 
+    def published(self) -> dict[str, str]:
+        """What ``django_hatchet.embedded.publish`` writes for HATCHET_EMBEDDED processes."""
+        return {"token": self.token, "host_port": self.grpc_address, "server_url": self.api_url}
+
 
 class LocalEngine:
     """The engine on ``database_url``, serving gRPC on ``grpc_port`` and, with ``api``, its

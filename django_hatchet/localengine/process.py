@@ -28,6 +28,11 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def taken_port(*ports: int) -> int | None:
+    """The first of these ports something listens on, or None."""
+    return next((port for port in ports if port_in_use(port)), None)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

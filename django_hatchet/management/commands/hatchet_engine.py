@@ -13,7 +13,7 @@ from ...localengine.build import ensure_built
 from ...localengine.database import engine_database_url
 from ...localengine.engine import Connection, LocalEngine
 from ...localengine.paths import bin_dir, built
-from ...localengine.process import port_in_use
+from ...localengine.process import port_in_use, taken_port
 from ...localengine.progress import TerminalProgress
 from ...localengine.serve import serve
 
@@ -107,13 +107,13 @@ class Command(BaseCommand):
         api_port = options["api_port"] or _port("HATCHET_ENGINE_API_PORT", 8888)
         if grpc_port == api_port:
             raise CommandError(f"--grpc-port and --api-port are both {grpc_port}.")
-        for port in (grpc_port, api_port):
-            if port_in_use(port):
-                raise CommandError(
-                    f"Port {port} is in use (an engine already running? `python manage.py "
-                    "hatchet_engine status` says). Stop it, or choose other ports with "
-                    "--grpc-port and --api-port."
-                )
+        port = taken_port(grpc_port, api_port)
+        if port is not None:
+            raise CommandError(
+                f"Port {port} is in use (an engine already running? `python manage.py "
+                "hatchet_engine status` says). Stop it, or choose other ports with "
+                "--grpc-port and --api-port."
+            )
         database_url = engine_database_url(
             options["database_url"], settings.DATABASES.get("default", {})
         )
@@ -137,13 +137,7 @@ class Command(BaseCommand):
 
     def ready(self, connection: Connection) -> None:
         """Publish the engine for the project's processes, and say how to use it."""
-        embedded.publish(
-            {
-                "token": connection.token,
-                "host_port": connection.grpc_address,
-                "server_url": connection.api_url,
-            }
-        )
+        embedded.publish(connection.published())
         self.stderr.write(
             "Processes with HATCHET_EMBEDDED = True use it (runworker, runserver); a shell "
             'connects with: eval "$(python manage.py hatchet_engine env)". Ctrl-C stops it.'

@@ -21,7 +21,7 @@ def positive_int(value: str) -> int:
 def metrics_address(value: str) -> tuple[str, int]:
     """``PORT`` (on every interface, for a scraper) or ``ADDRESS:PORT``."""
     address, _, port = value.rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65535:
+    if not port.isdigit() or not 0 < int(port) <= 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a port, or ADDRESS:PORT")
     return address.strip("[]") or "0.0.0.0", int(port)
 
