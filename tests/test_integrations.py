@@ -263,6 +263,17 @@ def test_a_metrics_port_that_is_not_one_is_refused(value):
         call_command("runworker", "--metrics-port", value)
 
 
+def test_an_address_that_is_not_this_machine_s_is_refused_with_what_to_fix():
+    from django_hatchet.worker.worker import serve_metrics
+
+    with pytest.raises(CommandError) as refused:
+        serve_metrics("203.0.113.7", 9100, 4)  # TEST-NET-3: no interface has it.
+    assert str(refused.value) == (
+        "Cannot serve the worker's metrics on 203.0.113.7:9100 (Cannot assign requested "
+        "address): give --metrics-port a port, or an address of this machine and a port."
+    )
+
+
 # Sentry --------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -86,8 +87,8 @@ def metrics() -> Metrics:
     return Metrics()
 
 
-class MetricsPortInUse(Exception):
-    """``runworker --metrics-port``: the port cannot be listened on."""
+class MetricsNotServed(Exception):
+    """``runworker --metrics-port``: the address cannot be listened on."""
 
 
 def serve(address: str, port: int, slots: int, in_use: Callable[[], int]) -> None:
@@ -98,9 +99,13 @@ def serve(address: str, port: int, slots: int, in_use: Callable[[], int]) -> Non
     try:
         start_http_server(port, addr=address)
     except OSError as exc:
-        raise MetricsPortInUse(
-            f"Cannot serve the worker's metrics on {address}:{port} ({exc.strerror}): "
+        what = (
             "another process listens there. Choose another --metrics-port."
+            if exc.errno == errno.EADDRINUSE
+            else "give --metrics-port a port, or an address of this machine and a port."
+        )
+        raise MetricsNotServed(
+            f"Cannot serve the worker's metrics on {address}:{port} ({exc.strerror}): {what}"
         ) from None
     metrics()
     gauges = worker_gauges()

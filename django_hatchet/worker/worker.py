@@ -323,13 +323,13 @@ class Worker:
 def serve_metrics(address: str, port: int, slots: int) -> None:
     """Serve this worker process's Prometheus metrics (``runworker --metrics-port``)."""
     from ..integrations import install
-    from ..integrations.metrics import MetricsPortInUse, serve
+    from ..integrations.metrics import MetricsNotServed, serve
     from .execution import IN_FLIGHT
 
     install(metrics=True)
     try:
         serve(address, port, slots, IN_FLIGHT.__len__)
-    except MetricsPortInUse as exc:
+    except MetricsNotServed as exc:
         raise CommandError(str(exc)) from None
 
 
