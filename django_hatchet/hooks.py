@@ -65,6 +65,10 @@ class Observer:
 #: The installed observers (``django_hatchet.integrations.install`` fills it at start-up).
 OBSERVERS: list[Observer] = []
 
+#: What the hooks return with no observer: one context manager for every enqueue and run (a
+#: ``nullcontext`` can be entered again), not one made for each.
+NOTHING: AbstractContextManager[Any] = nullcontext()
+
 
 class _Guarded:
     """An observer's context manager whose errors are logged, not raised."""
@@ -127,13 +131,13 @@ def _around(name: str, *args: Any) -> AbstractContextManager[Any]:
             continue
         if manager is not None:
             managers.append(_Guarded(observer.name, manager))
-    return _All(managers) if managers else nullcontext()
+    return _All(managers) if managers else NOTHING
 
 
 def enqueuing(dispatches: Sequence[Dispatch]) -> AbstractContextManager[Any]:
     """Around an enqueue: what the observers do (nothing, with none)."""
     if not OBSERVERS:
-        return nullcontext()
+        return NOTHING
     return _around("enqueue", dispatches)
 
 
@@ -147,7 +151,7 @@ def running(
 ) -> AbstractContextManager[Any]:
     """Around an attempt's call of the job's function."""
     if not OBSERVERS:
-        return nullcontext()
+        return NOTHING
     return _around("run", Call(job, run_id, attempt, args, kwargs, metadata))
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import nullcontext
 from typing import Any, ClassVar
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -16,7 +15,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from ..conf import conf
 from ..encoding import return_value_error, round_trip
 from ..exceptions import JobNotDispatched
-from ..hooks import OBSERVERS, running
+from ..hooks import NOTHING, OBSERVERS, running
 from ..runs.handle import JobRun, RunStatus
 from ..runs.history import LiveRun, note_finished, note_started
 from ..signals import job_enqueued, job_finished, job_started
@@ -29,7 +28,7 @@ _scan: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 def _observed(dispatch: Dispatch, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """The integrations' hooks around the call (``django_hatchet.hooks``), as on a worker."""
     if not OBSERVERS:
-        return nullcontext()
+        return NOTHING
     own = args[1:] if dispatch.job.takes_context else args
     return running(dispatch.job.name, dispatch.run.id, 1, own, kwargs, dispatch.metadata_so_far())
 

@@ -10,7 +10,6 @@ is the event.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -44,20 +43,21 @@ class Sentry(Observer):
             scope.set_tag("django_hatchet.job", call.job)
             scope.set_tag("django_hatchet.run_id", call.run_id)
             scope.set_tag("django_hatchet.attempt", str(call.attempt))
-            scope.set_context(
-                "django_hatchet",
-                {
-                    "job": call.job,
-                    "run_id": call.run_id,
-                    "attempt": call.attempt,
-                    "arguments": arguments(call),
-                },
-            )
             try:
                 yield
             except Retry:
                 raise
             except Exception as exc:
+                # The arguments only for an error: a run that succeeds pays nothing for them.
+                scope.set_context(
+                    "django_hatchet",
+                    {
+                        "job": call.job,
+                        "run_id": call.run_id,
+                        "attempt": call.attempt,
+                        "arguments": arguments(call),
+                    },
+                )
                 sentry.capture_exception(exc)
                 raise
 
@@ -69,17 +69,12 @@ def arguments(call: Call) -> Any:
 
     job = registry.get(call.job)
     try:
-        if job is None:
+        if job is None:  # A workflow's step, say: its arguments as they were passed.
             raise TypeError
-        bound = inspect.signature(job.func).bind_partial(
-            *([None] if job.takes_context else []), *call.args, **call.kwargs
-        )
+        named = job.signature.bind_partial(*call.args, **call.kwargs).arguments
     except TypeError:
         return redact({"args": list(call.args), "kwargs": call.kwargs})
-    named = dict(bound.arguments)
-    if job.takes_context:
-        named.pop(next(iter(named)), None)
-    return redact(named)
+    return redact(dict(named))
 
 
 @cache

@@ -59,7 +59,7 @@ def _child(step: Step, canvas_id: str, carried: dict[str, str]) -> Child:
             ORCHESTRATOR,
             ORCHESTRATOR_OPTIONS,
             payload,
-            {**_metadata(node, canvas_id), **carried},
+            _metadata(node, canvas_id, carried),
             None,
             node["id"],
         )
@@ -75,16 +75,16 @@ def _child(step: Step, canvas_id: str, carried: dict[str, str]) -> Child:
         job.name,
         job.options,
         dumps({"args": args, "kwargs": kwargs}),
-        {**_metadata(node, canvas_id), **carried},
+        _metadata(node, canvas_id, carried),
         int(priority) if priority is not None else None,
         node["id"],
         float(node.get("countdown") or 0),
     )
 
 
-def _metadata(node: Node, canvas_id: str) -> dict[str, str]:
+def _metadata(node: Node, canvas_id: str, carried: dict[str, str]) -> dict[str, str]:
     name = node["job"] if node["k"] == "job" else ORCHESTRATOR
-    return {**run_metadata(node["id"], name, None), CANVAS_KEY: canvas_id}
+    return {**run_metadata(node["id"], name, None), CANVAS_KEY: canvas_id, **carried}
 
 
 def _outcome(step: Step, end: Ended) -> Outcome:

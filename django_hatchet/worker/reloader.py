@@ -45,9 +45,14 @@ def files_beside(files: Iterable[Path]) -> set[Path]:
     return {
         path
         for directory in directories
-        if not any(directory.resolve().is_relative_to(other) for other in installed)
+        if not _under(directory, installed)
         for path in directory.glob("*.py")
     }
+
+
+def _under(directory: Path, roots: set[Path]) -> bool:
+    resolved = directory.resolve()  # Once per directory, not once per root.
+    return any(resolved.is_relative_to(root) for root in roots)
 
 
 def snapshot(files: Iterable[Path]) -> dict[Path, float]:
