@@ -21,13 +21,19 @@ pytestmark = [
 ]
 
 
-def listed(expected: int, **filters: Any) -> list[Any]:
-    """The engine lists a run a moment after it answers the enqueue: wait for them all."""
-    return wait_for(
-        lambda: (lambda found: found if len(found) == expected else None)(find_runs(**filters)),
-        30,
-        f"{expected} runs for {filters}",
-    )
+def listed(expected: int, settled: bool = False, **filters: Any) -> list[Any]:
+    """The engine lists a run a moment after it answers the enqueue, and its list shows a
+    run's end a moment after ``get()`` saw it: wait for them all (``settled``: all ended)."""
+
+    def found() -> list[Any] | None:
+        runs = find_runs(**filters)
+        if len(runs) != expected:
+            return None
+        if settled and any(r.known_status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs):
+            return None
+        return runs
+
+    return wait_for(found, 30, f"{expected} runs for {filters}")
 
 
 def test_the_runs_of_a_job_newest_first_as_handles() -> None:
@@ -39,7 +45,7 @@ def test_the_runs_of_a_job_newest_first_as_handles() -> None:
     with pytest.raises(JobFailed):
         failed.get(timeout=60)
 
-    found = listed(3, job=tasks.add, since=since)
+    found = listed(3, settled=True, job=tasks.add, since=since)
     # Newest first; the engine may stamp runs it wrote in one batch with one time, so the
     # order of those is its own.
     assert {r.id for r in found} == {r.id for r in made}
