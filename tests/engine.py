@@ -38,8 +38,9 @@ def settle() -> None:
 
 
 def rest_run(engine_run_id: str, timeout: float = 30) -> Any:
-    """The engine's REST record of a run. Its REST reads lag its gRPC answers (a run that
-    ``.get()`` saw finish can be "not found" for a moment), so ask until it is there."""
+    """The engine's REST record of a run, with its tasks. Its REST reads lag its gRPC answers
+    (a run that ``.get()`` saw finish can be "not found" for a moment, then found with no
+    tasks yet; CI saw both), so ask until the record lists its tasks."""
     import time
 
     from hatchet_sdk.clients.rest.exceptions import NotFoundException
@@ -49,10 +50,15 @@ def rest_run(engine_run_id: str, timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return get_client().runs.get(engine_run_id)
+            details = get_client().runs.get(engine_run_id)
         except NotFoundException:
-            assert time.monotonic() < deadline, f"run {engine_run_id} not found over REST"
-            time.sleep(0.2)
+            details = None
+        if details is not None and details.tasks:
+            return details
+        assert time.monotonic() < deadline, (
+            f"run {engine_run_id} not found over REST with its tasks"
+        )
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
