@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .backends.base import Dispatch
+    from .options import JobOptions
 
 logger = logging.getLogger("django_hatchet")
 
@@ -24,7 +25,7 @@ logger = logging.getLogger("django_hatchet")
 class Call:
     """One attempt of a run as the observers see it: its job, ids and arguments."""
 
-    __slots__ = ("args", "attempt", "job", "kwargs", "metadata", "run_id")
+    __slots__ = ("args", "attempt", "job", "kwargs", "metadata", "options", "run_id")
 
     def __init__(
         self,
@@ -34,11 +35,15 @@ class Call:
         args: Sequence[Any],
         kwargs: dict[str, Any],
         metadata: dict[str, Any],
+        options: JobOptions | None = None,
     ) -> None:
         self.job, self.run_id, self.attempt = job, run_id, attempt
         self.args, self.kwargs = args, kwargs
         #: The run's additional metadata (the trace context travels in it).
         self.metadata = metadata
+        #: The job's options, by which the engine retries a failed attempt
+        #: (``django_hatchet.jobs.attempts``); None where no attempt is retried (inline).
+        self.options = options
 
 
 class Observer:
@@ -148,11 +153,12 @@ def running(
     args: Sequence[Any],
     kwargs: dict[str, Any],
     metadata: dict[str, Any],
+    options: JobOptions | None = None,
 ) -> AbstractContextManager[Any]:
-    """Around an attempt's call of the job's function."""
+    """Around an attempt's call of the job's function (``options``: see ``Call.options``)."""
     if not OBSERVERS:
         return NOTHING
-    return _around("run", Call(job, run_id, attempt, args, kwargs, metadata))
+    return _around("run", Call(job, run_id, attempt, args, kwargs, metadata, options))
 
 
 def send_failed(job: str, runs: int, error: BaseException) -> None:

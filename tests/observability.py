@@ -107,6 +107,11 @@ def broken(card_number: str, note: str) -> None:
     raise ValueError(f"broken on purpose: {note}")
 
 
+@job(retries=2, queue=QUEUE)
+def always_broken(note: str) -> None:
+    raise ValueError(f"broken every time: {note}")
+
+
 @job(retries=1, queue=QUEUE)
 def exits(code: int) -> None:
     sys.exit(code)

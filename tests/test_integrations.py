@@ -13,11 +13,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from django_hatchet import hooks, integrations
+from django_hatchet import NonRetryable, Retry, hooks, integrations
 from django_hatchet.checks import check_integrations, check_settings
 from django_hatchet.integrations.sentry import Sentry
 from django_hatchet.integrations.tracing import Tracing
 from django_hatchet.management.commands.runworker import metrics_address
+from django_hatchet.options import JobOptions
 from tests import observability
 from tests.test_import_hygiene import run_python
 from tests.testapp import tasks
@@ -146,9 +147,10 @@ def attempt_raising(
     kwargs: dict[str, Any] | None = None,
     metadata: dict[str, str] | None = None,
     attempt: int = 1,
+    options: JobOptions | None = None,
 ) -> None:
     """An attempt, observed, whose job raises ``error`` (which goes through unchanged)."""
-    observed = hooks.running(job, "r1", attempt, args, kwargs or {}, metadata or {})
+    observed = hooks.running(job, "r1", attempt, args, kwargs or {}, metadata or {}, options)
     with pytest.raises(type(error)) as raised, observed:
         raise error
     assert raised.value is error
@@ -322,11 +324,32 @@ def test_a_secret_passed_by_position_is_redacted_too(sentry_events):
     }
 
 
-def test_a_retry_is_not_an_error(sentry_events):
-    from django_hatchet import Retry
-
-    attempt_raising(Retry())
+def test_only_the_failure_that_ends_the_run_is_an_event(sentry_events):
+    # As Sentry's Celery and RQ integrations: an attempt the engine runs again is no event.
+    three = JobOptions(retries=2)
+    attempt_raising(ValueError("first"), attempt=1, options=three)
+    attempt_raising(Retry(), attempt=2, options=three)
     assert sentry_events == []
+    attempt_raising(ValueError("last"), attempt=3, options=three)
+    (event,) = sentry_events
+    assert event["exception"]["values"][-1]["value"] == "last"
+    assert event["tags"]["django_hatchet.attempt"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("error", "attempt", "options"),
+    [
+        (ValueError("no retries"), 1, JobOptions()),
+        (NonRetryable("at once"), 1, JobOptions(retries=2)),
+        (KeyError("not in retry_on"), 1, JobOptions(retries=2, retry_on=(ValueError,))),
+        (Retry(), 2, JobOptions(retries=1)),  # A retry asked for, and none left: the run fails.
+        (ValueError("replayed"), 4, JobOptions(retries=2)),  # A durable run's replay.
+        (Retry(), 1, None),  # Inline, where nothing is retried.
+    ],
+)
+def test_a_failure_with_no_attempt_after_it_is_an_event(sentry_events, error, attempt, options):
+    attempt_raising(error, attempt=attempt, options=options)
+    assert len(sentry_events) == 1
 
 
 def test_without_sentry_init_nothing_is_sent():

@@ -122,6 +122,20 @@ def test_a_failed_run_is_an_error_span_and_a_sentry_event(observed_worker):
     ]
 
 
+def test_a_run_retried_to_its_end_is_one_sentry_event_of_its_last_attempt(observed_worker):
+    run = observability.always_broken.delay(note="three attempts")
+    with pytest.raises(JobFailed):
+        run.get(timeout=60)
+
+    seen = recorded()
+    spans = [s for s in seen["spans"] if s["name"] == "run tests.observability.always_broken"]
+    assert sorted(s["attributes"]["django_hatchet.attempt"] for s in spans) == [1, 2, 3]
+    # The engine ran three attempts; only the third, which failed the run, is an event.
+    (event,) = [e for e in seen["events"] if e["tags"].get("django_hatchet.run_id") == run.id]
+    assert event["tags"]["django_hatchet.attempt"] == "3"
+    assert event["exception"][-1]["value"] == "broken every time: three attempts"
+
+
 def test_the_workers_metrics_are_scraped(observed_worker):
     assert observability.traced.delay(1).get(timeout=60) == 2
     run = observability.broken.delay("1", note="counted")

@@ -2,10 +2,12 @@
 the run's own: tagged with the job's name, the run's id and the attempt, with its arguments
 (redacted by ``HATCHET_ADMIN_REDACT_KEYS``, as the admin shows them).
 
-It acts once the project has called ``sentry_sdk.init()``. A ``Retry`` is not an error. The
-worker's own line for a failed attempt (``django_hatchet.worker``) is then left out of Sentry's
-logging integration, as Sentry's Celery integration does with Celery's: the exception itself
-is the event.
+It acts once the project has called ``sentry_sdk.init()``. Only the failure that ends a run is
+an event: an attempt that the engine retries (by the job's ``retries``, ``retry_on``, a
+``Retry``) is not, as Sentry's Celery and RQ integrations report only a task's last failure.
+The worker's own line for a failed attempt (``django_hatchet.worker``) is then left out of
+Sentry's logging integration, as Sentry's Celery integration does with Celery's: the exception
+itself is the event.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from typing import Any
 
-from ..exceptions import Retry
 from ..hooks import Call, Observer
+from ..jobs.attempts import retried
 from ..redaction import redact
 
 
@@ -45,9 +47,9 @@ class Sentry(Observer):
             scope.set_tag("django_hatchet.attempt", str(call.attempt))
             try:
                 yield
-            except Retry:
-                raise
             except Exception as exc:
+                if call.options is not None and retried(call.options, call.attempt, exc):
+                    raise  # Only the failure that ends the run is an event.
                 # The arguments only for an error: a run that succeeds pays nothing for them.
                 scope.set_context(
                     "django_hatchet",

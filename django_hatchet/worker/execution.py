@@ -19,8 +19,8 @@ from ..backends.single_flight import SKIPPED, single_flight
 from ..encoding import return_value_error, round_trip
 from ..engine.definitions import Definition
 from ..engine.worker import Context, NonRetryableException, parent_results
-from ..exceptions import NonRetryable, Retry
 from ..hooks import running
+from ..jobs.attempts import attempts, ends_the_run, retried
 from ..jobs.context import JobContext
 from ..jobs.job import Job
 from ..jobs.steps import WorkflowStep
@@ -109,14 +109,11 @@ def _exited(exc: SystemExit, ctx: Context) -> BaseException:
 
 def _failed(job: Runnable, run_id: str, attempt: int, exc: Exception, started: float) -> Exception:
     """Report the failure; return what to raise to the SDK."""
-    final = isinstance(exc, NonRetryable) or (
-        job.options.retry_on is not None and not isinstance(exc, (Retry, *job.options.retry_on))
-    )
-    attempts = max(job.options.retries + 1, attempt)  # A replay adds attempts.
-    retried = not final and attempt < attempts
-    attempt_failed(job.name, run_id, attempt, attempts, exc, started, retried)
+    options = job.options
+    again = retried(options, attempt, exc)
+    attempt_failed(job.name, run_id, attempt, attempts(options, attempt), exc, started, again)
     job_finished.send(job, run_id=run_id, attempt=attempt, status=RunStatus.FAILED, error=exc)
-    if final:
+    if ends_the_run(options, exc):
         return NonRetryableException(f"{type(exc).__name__}: {exc}")
     return exc
 
@@ -127,7 +124,7 @@ def _observed(
     """The integrations' hooks around the call (``django_hatchet.hooks``), with the job's own
     arguments (not its context)."""
     own = args[1:] if job.takes_context else args
-    return running(job.name, run_id, attempt, own, kwargs, ctx.additional_metadata)
+    return running(job.name, run_id, attempt, own, kwargs, ctx.additional_metadata, job.options)
 
 
 def _flush_progress(job: Runnable, args: list[Any]) -> None:
