@@ -198,9 +198,11 @@ def test_a_job_enqueued_in_a_transaction_is_dispatched_on_commit():
 def test_reload_restarts_the_worker_when_code_changes(start_worker):
     worker = start_worker("--reload", "--queue", "special")
     first = tasks.on_special_queue.delay().get(timeout=60)
+    # Each start says it twice: the worker, and its durable worker (worker.durable). The first
+    # start is whole before the change (a restart stops a durable worker that has not said it).
+    assert wait_for(lambda: worker.output().count(READY_LINE) == 2, 60), worker.output()
     source = Path(tasks.__file__)
     source.touch()  # A new modification time; the content stays as it is.
-    # Each start says it twice: the worker, and its durable worker (worker.durable).
     assert wait_for(lambda: worker.output().count(READY_LINE) == 4, 60), worker.output()
     assert f"{source} changed: restarting the worker" in worker.output()
     second = tasks.on_special_queue.delay().get(timeout=60)
