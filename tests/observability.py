@@ -8,6 +8,7 @@ test process registers them (a canvas's orchestrator, on any worker, must know i
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -83,10 +84,13 @@ def span_record(span: Any) -> dict[str, Any]:
 
 @job(queue=QUEUE)
 def traced(value: int) -> int:
-    """A job that makes a span of its own, inside its run's."""
-    from opentelemetry import trace
+    """A job that makes a span of its own, inside its run's, with the baggage it sees."""
+    from opentelemetry import baggage, trace
 
-    with trace.get_tracer("tests").start_as_current_span("inside the job"):
+    seen = json.dumps(dict(baggage.get_all()), sort_keys=True)
+    with trace.get_tracer("tests").start_as_current_span(
+        "inside the job", attributes={"baggage": seen}
+    ):
         return value * 2
 
 

@@ -208,6 +208,19 @@ def test_a_run_s_span_is_the_child_of_the_context_in_its_metadata(spans):
     assert span["status"] == "ERROR"
 
 
+def test_the_caller_s_baggage_is_current_during_the_run_and_only_then(spans):
+    from opentelemetry import baggage, trace
+
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    metadata = {"traceparent": parent, "baggage": "tenant=acme"}
+    with hooks.running("tests.job", "r1", 1, (), {}, metadata):
+        assert baggage.get_baggage("tenant") == "acme"
+        current = trace.get_current_span().get_span_context()
+        assert format(current.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
+    assert baggage.get_baggage("tenant") is None
+    assert records(spans)["run tests.job"]["parent_id"] == "b7ad6b7169203331"
+
+
 def test_without_a_tracer_provider_nothing_goes_in_the_metadata():
     from opentelemetry import trace
 

@@ -34,6 +34,10 @@ def observed_worker(start_worker: Any) -> Any:
     return process
 
 
+def ids(spans: list[dict[str, Any]]) -> set[str]:
+    return {s["span_id"] for s in spans}
+
+
 def recorded() -> dict[str, Any]:
     return observability.recorded.delay().get(timeout=60)
 
@@ -84,17 +88,27 @@ def test_an_async_job_s_run_span_is_current_across_its_awaits(observed_worker, t
 
 
 def test_a_canvas_s_steps_are_in_the_trace_of_its_enqueue(observed_worker, tracing):
+    from opentelemetry import baggage, context
+
     from django_hatchet import chain
 
     canvas = chain(observability.traced.s(1), observability.traced.s())
-    with tracing.get_tracer("tests").start_as_current_span("request"):
-        run = canvas.delay()
+    token = context.attach(baggage.set_baggage("tenant", "acme"))
+    try:
+        with tracing.get_tracer("tests").start_as_current_span("request"):
+            run = canvas.delay()
+    finally:
+        context.detach(token)
     settle()
     assert run.get(timeout=90) == 4
     (enqueue,) = [s for s in tracing.finished() if s["name"].startswith("enqueue ")]
-    steps = [s for s in recorded()["spans"] if s["name"] == "run tests.observability.traced"]
+    spans = recorded()["spans"]
+    steps = [s for s in spans if s["name"] == "run tests.observability.traced"]
     assert len(steps) == 2
     assert {s["trace_id"] for s in steps} == {enqueue["trace_id"]}
+    # The request's baggage (OpenTelemetry's W3C Baggage) reached each step's job too.
+    insides = [s for s in spans if s["name"] == "inside the job" and s["parent_id"] in ids(steps)]
+    assert [s["attributes"]["baggage"] for s in insides] == ['{"tenant": "acme"}'] * 2
 
 
 def test_a_failed_run_is_an_error_span_and_a_sentry_event(observed_worker):

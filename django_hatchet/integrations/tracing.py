@@ -71,22 +71,28 @@ class Tracing(Observer):
 
     @contextmanager
     def _run(self, trace: Any, call: Call) -> Iterator[None]:
-        from opentelemetry import propagate
+        from opentelemetry import context, propagate
 
         parent = propagate.extract({k: v for k, v in call.metadata.items() if isinstance(v, str)})
         tracer = trace.get_tracer("django_hatchet")
-        with tracer.start_as_current_span(
-            f"run {call.job}",
-            context=parent,
-            kind=trace.SpanKind.CONSUMER,
-            attributes={
-                JOB: call.job,
-                RUN_ID: call.run_id,
-                ATTEMPT: call.attempt,
-                "messaging.system": "hatchet",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": call.job,
-                "messaging.message.id": call.run_id,
-            },
-        ):
-            yield
+        # The caller's context is current during the run, its baggage too (as OpenTelemetry's
+        # Celery instrumentation does), with the run's span as its child.
+        token = context.attach(parent)
+        try:
+            with tracer.start_as_current_span(
+                f"run {call.job}",
+                context=parent,
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    JOB: call.job,
+                    RUN_ID: call.run_id,
+                    ATTEMPT: call.attempt,
+                    "messaging.system": "hatchet",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": call.job,
+                    "messaging.message.id": call.run_id,
+                },
+            ):
+                yield
+        finally:
+            context.detach(token)

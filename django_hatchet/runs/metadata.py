@@ -28,9 +28,10 @@ SOURCE_KEY = "django_hatchet_cron_source"
 SETTINGS_SOURCE = "settings"
 DATABASE_SOURCE = "database"
 
-#: The trace context of the call that enqueued the run (W3C Trace Context, as OpenTelemetry's
-#: propagator writes it: ``django_hatchet.integrations.tracing``); a canvas's steps carry it too.
-TRACE_KEYS = ("traceparent", "tracestate")
+#: The trace context of the call that enqueued the run (W3C Trace Context and Baggage, as
+#: OpenTelemetry's default propagators write them: ``django_hatchet.integrations.tracing``); a
+#: canvas's steps carry it too.
+TRACE_KEYS = ("traceparent", "tracestate", "baggage")
 
 #: Metadata added to every run this process triggers, from any thread (the ``hatchet_worker``
 #: test fixture tags a test's runs with it).
